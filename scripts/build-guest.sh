@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# build-guest.sh: compile the guest's user-space programs (tests/*.c and
+# tools/*.c) into static binaries in build/guest-bin/<basename>.
+#
+# A binary is rebuilt only when its source is newer. Sources that include
+# <liburing.h> are linked with -luring.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+out=$root/build/guest-bin
+mkdir -p "$out"
+cc=${CC:-gcc}
+
+shopt -s nullglob
+status=0
+for src in "$root"/tests/*.c "$root"/tools/*.c; do
+	bin=$out/$(basename "$src" .c)
+	[[ "$bin" -nt "$src" ]] && continue
+	libs=()
+	grep -q '#include <liburing.h>' "$src" && libs+=(-luring)
+	echo "  CC [guest] $(basename "$bin")" >&2
+	if ! nice "$cc" -O2 -static -pthread -Wall -Wextra -o "$bin" "$src" "${libs[@]}"; then
+		echo "build-guest.sh: failed to build $src" >&2
+		rm -f "$bin"
+		status=1
+	fi
+done
+exit $status
