@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fastecho: kernel socket helpers.
+ *
+ * Listening, accepting, tuning, receiving and sending on kernel sockets.
+ * Nothing here knows about threads, the connection registry or module
+ * parameters: every function takes what it needs as arguments.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/tcp.h>
+#include <linux/uio.h>
+#include <net/ipv6.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+
+#include "fastecho_net.h"
+
+static int fastecho_net_addrlen(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+					   sizeof(struct sockaddr_in);
+}
+
+/*
+ * A wildcard IPv6 listener also takes IPv4 connections, whatever the
+ * net.ipv6.bindv6only sysctl says.
+ */
+static int fastecho_net_set_dual_stack(struct socket *sock)
+{
+	int off = 0;
+
+	return sock->ops->setsockopt(sock, SOL_IPV6, IPV6_V6ONLY,
+				     KERNEL_SOCKPTR(&off), sizeof(off));
+}
+
+/**
+ * fastecho_net_listen() - create a TCP socket in init_net, bind, listen
+ * @res:     the listening socket, on success
+ * @addr:    address and port to bind (AF_INET or AF_INET6)
+ * @backlog: listen() backlog
+ *
+ * SO_REUSEADDR is set so that the module can be loaded again on the same
+ * port at once while the previous instance's connections sit in TIME_WAIT.
+ *
+ * Return: 0, or a negative errno (-EADDRINUSE when the port is taken,
+ * -EAFNOSUPPORT when the family is not available).
+ */
+int fastecho_net_listen(struct socket **res,
+			const struct sockaddr_storage *addr, int backlog)
+{
+	struct socket *sock;
+	int err;
+
+	err = sock_create_kern(&init_net, addr->ss_family, SOCK_STREAM,
+			       IPPROTO_TCP, &sock);
+	if (err)
+		return err;
+
+	sock_set_reuseaddr(sock->sk);
+	if (addr->ss_family == AF_INET6) {
+		err = fastecho_net_set_dual_stack(sock);
+		if (err)
+			goto out_release;
+	}
+
+	err = kernel_bind(sock, (struct sockaddr *)addr,
+			  fastecho_net_addrlen(addr));
+	if (err)
+		goto out_release;
+
+	err = kernel_listen(sock, backlog);
+	if (err)
+		goto out_release;
+
+	*res = sock;
+	return 0;
+
+out_release:
+	sock_release(sock);
+	return err;
+}
+
+/**
+ * fastecho_net_accept() - wait for the next connection
+ * @lsock: listening socket
+ * @res:   the new connection, on success
+ *
+ * Blocks until a connection arrives. fastecho_net_shutdown() on @lsock
+ * from another thread makes it return an error at once.
+ *
+ * Return: 0 or a negative errno.
+ */
+int fastecho_net_accept(struct socket *lsock, struct socket **res)
+{
+	return kernel_accept(lsock, res, 0);
+}
+
+/**
+ * fastecho_net_tune() - socket options for an accepted connection
+ * @sock:         the connection
+ * @idle_timeout: seconds a receive or a send may wait; 0 waits forever
+ *
+ * TCP_NODELAY: an echo is a reply, and must not wait for Nagle. The
+ * timeouts make a blocked fastecho_net_recv() or fastecho_net_send_all()
+ * return -EAGAIN, which is how idle and stalled peers are noticed.
+ */
+void fastecho_net_tune(struct socket *sock, unsigned int idle_timeout)
+{
+	struct sock *sk = sock->sk;
+
+	tcp_sock_set_nodelay(sk);
+	if (!idle_timeout)
+		return;
+
+	sock_set_sndtimeo(sk, idle_timeout);
+	lock_sock(sk);
+	WRITE_ONCE(sk->sk_rcvtimeo, (long)idle_timeout * HZ);
+	release_sock(sk);
+}
+
+/**
+ * fastecho_net_recv() - receive what is there, up to @len bytes
+ * @sock: the connection
+ * @buf:  where to put it
+ * @len:  room in @buf
+ *
+ * Blocks until at least one byte, end of stream, an error or the receive
+ * timeout.
+ *
+ * Return: bytes received, 0 at end of stream (the peer's FIN, or our own
+ * shutdown), or a negative errno (-EAGAIN on timeout).
+ */
+int fastecho_net_recv(struct socket *sock, void *buf, size_t len)
+{
+	struct kvec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { };
+
+	return kernel_recvmsg(sock, &msg, &iov, 1, len, 0);
+}
+
+/**
+ * fastecho_net_send_all() - send all of @buf, completing short sends
+ * @sock: the connection
+ * @buf:  bytes to send
+ * @len:  how many
+ *
+ * kernel_sendmsg() may send less than asked (a send timeout or a signal
+ * after partial progress); the rest is sent again until all has gone or
+ * an error says it never will.
+ *
+ * Return: 0 when all @len bytes were queued, else a negative errno
+ * (-EAGAIN when the send timeout passed without progress, -EPIPE or
+ * -ECONNRESET when the peer or a shutdown closed the stream).
+ */
+int fastecho_net_send_all(struct socket *sock, const void *buf, size_t len)
+{
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	struct kvec iov;
+	int n;
+
+	while (len) {
+		iov.iov_base = (void *)buf;
+		iov.iov_len = len;
+		n = kernel_sendmsg(sock, &msg, &iov, 1, len);
+		if (n < 0)
+			return n;
+		if (!n)
+			return -EPIPE;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/**
+ * fastecho_net_shutdown() - end both directions of @sock
+ * @sock: a listening or connected socket
+ *
+ * Wakes every thread blocked on @sock: accept, receive and send all
+ * return at once. The socket itself stays valid until sock_release().
+ */
+void fastecho_net_shutdown(struct socket *sock)
+{
+	kernel_sock_shutdown(sock, SHUT_RDWR);
+}
+
+/**
+ * fastecho_net_abort() - reset and release a connection
+ * @sock: a connected socket; it is freed
+ *
+ * With linger off, closing sends an RST and leaves no TIME_WAIT behind.
+ */
+void fastecho_net_abort(struct socket *sock)
+{
+	sock_no_linger(sock->sk);
+	sock_release(sock);
+}
+
+/* An IPv4 peer of a dual-stack socket reads better as plain IPv4. */
+static void fastecho_net_unmap(struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	__be32 v4;
+	__be16 port;
+
+	if (ss->ss_family != AF_INET6 || !ipv6_addr_v4mapped(&sin6->sin6_addr))
+		return;
+
+	v4 = sin6->sin6_addr.s6_addr32[3];
+	port = sin6->sin6_port;
+	memset(ss, 0, sizeof(*ss));
+	sin->sin_family = AF_INET;
+	sin->sin_port = port;
+	sin->sin_addr.s_addr = v4;
+}
+
+/**
+ * fastecho_net_local() - the address @sock is bound to
+ * @sock: a bound socket
+ * @ss:   the address, IPv4-mapped addresses shown as IPv4
+ *
+ * Return: 0 or a negative errno.
+ */
+int fastecho_net_local(struct socket *sock, struct sockaddr_storage *ss)
+{
+	int err;
+
+	memset(ss, 0, sizeof(*ss));
+	err = kernel_getsockname(sock, (struct sockaddr *)ss);
+	if (err < 0)
+		return err;
+	fastecho_net_unmap(ss);
+	return 0;
+}
+
+/**
+ * fastecho_net_peer() - the address of the other end of @sock
+ * @sock: a connected socket
+ * @ss:   the address, IPv4-mapped addresses shown as IPv4
+ *
+ * Return: 0 or a negative errno (-ENOTCONN once the peer has reset).
+ */
+int fastecho_net_peer(struct socket *sock, struct sockaddr_storage *ss)
+{
+	int err;
+
+	memset(ss, 0, sizeof(*ss));
+	err = kernel_getpeername(sock, (struct sockaddr *)ss);
+	if (err < 0)
+		return err;
+	fastecho_net_unmap(ss);
+	return 0;
+}
+
+/**
+ * fastecho_net_ipv4_any() - turn @ss into 0.0.0.0, keeping its port
+ * @ss: an IPv4 or IPv6 address
+ */
+void fastecho_net_ipv4_any(struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	__be16 port = htons(fastecho_net_port(ss));
+
+	memset(ss, 0, sizeof(*ss));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_ANY);
+	sin->sin_port = port;
+}
+
+/**
+ * fastecho_net_port() - the port of an IPv4 or IPv6 address
+ * @ss: the address
+ *
+ * Return: the port in host byte order.
+ */
+u16 fastecho_net_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}

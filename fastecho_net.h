@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fastecho: kernel socket helpers. They know nothing of threads or module
+ * parameters. Kernel-version differences in the socket API live here.
+ */
+#ifndef _FASTECHO_NET_H
+#define _FASTECHO_NET_H
+
+#include <linux/net.h>
+#include <linux/socket.h>
+#include <linux/types.h>
+
+int fastecho_net_listen(struct socket **res,
+			const struct sockaddr_storage *addr, int backlog);
+int fastecho_net_accept(struct socket *lsock, struct socket **res);
+void fastecho_net_tune(struct socket *sock, unsigned int idle_timeout);
+int fastecho_net_recv(struct socket *sock, void *buf, size_t len);
+int fastecho_net_send_all(struct socket *sock, const void *buf, size_t len);
+void fastecho_net_shutdown(struct socket *sock);
+void fastecho_net_abort(struct socket *sock);
+int fastecho_net_local(struct socket *sock, struct sockaddr_storage *ss);
+int fastecho_net_peer(struct socket *sock, struct sockaddr_storage *ss);
+void fastecho_net_ipv4_any(struct sockaddr_storage *ss);
+u16 fastecho_net_port(const struct sockaddr_storage *ss);
+
+#endif /* _FASTECHO_NET_H */

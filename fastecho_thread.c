@@ -1,0 +1,482 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fastecho: the listener thread, one thread per connection, the registry
+ * that tracks them, and teardown.
+ *
+ * Life of a connection, all in this file:
+ *
+ *   listener: accept -> over max_conns? reset it : conn_alloc, kthread,
+ *             register on @live, wake
+ *   thread:   recv/send until EOF, error, timeout or shutdown;
+ *             retire: move to @dead, queue the reaper; wait for kthread_stop
+ *   reaper:   kthread_stop the thread, release the socket, free
+ *
+ * A connection thread never returns on its own: whoever holds it on a list
+ * (the reaper, or teardown at rmmod) stops it with kthread_stop() and then
+ * frees it. That way no thread is still running module code when the module
+ * goes away, and no module reference is held per connection, so rmmod works
+ * with clients connected.
+ *
+ * Teardown order (fastecho_server_stop()): stop accepting (shut the
+ * listening socket down, stop the listener); take every connection off the
+ * lists; shut each socket down, which wakes a thread blocked in receive or
+ * send; kthread_stop each thread and free it; release the listening socket.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+#include "fastecho.h"
+#include "fastecho_net.h"
+
+/**
+ * struct fastecho_conn - one client connection and its thread
+ * @node:      on fastecho_srv.live while echoing, then on .dead
+ * @sock:      the connection; released by whoever frees @conn
+ * @task:      the thread, pinned with get_task_struct()
+ * @buf:       echo buffer of @bufsize bytes
+ * @bufsize:   size of @buf
+ * @id:        number shown in the thread name and the stats file
+ * @bytes_in:  bytes received; written by the thread only
+ * @bytes_out: bytes sent back; written by the thread only
+ * @born:      jiffies at accept
+ * @peer:      the client's address
+ */
+struct fastecho_conn {
+	struct list_head node;
+	struct socket *sock;
+	struct task_struct *task;
+	void *buf;
+	unsigned int bufsize;
+	u64 id;
+	u64 bytes_in;
+	u64 bytes_out;
+	unsigned long born;
+	struct sockaddr_storage peer;
+};
+
+/**
+ * struct fastecho_server - the one listener and its connections
+ * @cfg:          configuration from load time
+ * @lsock:        listening socket; released last, at teardown
+ * @listener:     listener thread
+ * @listening:    completed once the listener is listening, or failed
+ * @listen_err:   why the listener failed, valid after @listening
+ * @bound:        the address the listener is bound to
+ * @lock:         protects @live, @dead, @stopping, the retired totals
+ * @live:         connections whose thread is echoing
+ * @dead:         connections whose thread has finished, waiting for @reaper
+ * @stopping:     teardown has begun; read without @lock by the listener
+ * @reaper:       frees the connections on @dead
+ * @nr_active:    length of @live, read without @lock by the listener
+ * @next_id:      last connection id handed out
+ * @accepted:     connections served
+ * @rejected:     connections reset because of max_conns
+ * @idle_timeouts: connections closed by idle_timeout
+ * @resets:       connections ended by the peer's reset
+ * @errors:       accept failures, failed allocations, other socket errors
+ * @retired_in:   bytes received by connections no longer on @live
+ * @retired_out:  bytes sent by connections no longer on @live
+ */
+struct fastecho_server {
+	struct fastecho_config cfg;
+	struct socket *lsock;
+	struct task_struct *listener;
+	struct completion listening;
+	int listen_err;
+	struct sockaddr_storage bound;
+
+	struct mutex lock;
+	struct list_head live;
+	struct list_head dead;
+	bool stopping;
+	struct work_struct reaper;
+
+	atomic_t nr_active;
+	atomic64_t next_id;
+	atomic64_t accepted;
+	atomic64_t rejected;
+	atomic64_t idle_timeouts;
+	atomic64_t resets;
+	atomic64_t errors;
+	u64 retired_in;
+	u64 retired_out;
+};
+
+static struct fastecho_server fastecho_srv;
+
+/*
+ * Sleep until kthread_stop(). Every thread of ours ends here rather than
+ * returning on its own. The state is set before the test, so the wakeup
+ * from kthread_stop() cannot be lost.
+ */
+static void fastecho_wait_for_stop(void)
+{
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop())
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+}
+
+static void fastecho_conn_free(struct fastecho_conn *conn)
+{
+	kthread_stop(conn->task);
+	put_task_struct(conn->task);
+	sock_release(conn->sock);
+	kvfree(conn->buf);
+	kfree(conn);
+}
+
+/* Free every connection whose thread has finished. */
+static void fastecho_reap(struct work_struct *work)
+{
+	struct fastecho_server *srv =
+		container_of(work, struct fastecho_server, reaper);
+	struct fastecho_conn *conn, *tmp;
+	LIST_HEAD(dead);
+
+	mutex_lock(&srv->lock);
+	list_splice_init(&srv->dead, &dead);
+	mutex_unlock(&srv->lock);
+
+	list_for_each_entry_safe(conn, tmp, &dead, node) {
+		list_del(&conn->node);
+		fastecho_conn_free(conn);
+	}
+}
+
+/**
+ * fastecho_conn_echo() - echo until the connection ends
+ * @conn: the connection
+ *
+ * Return: 0 at end of stream (the client's FIN, or teardown's shutdown),
+ * or the negative errno that ended it (-EAGAIN: idle or stalled peer).
+ */
+static int fastecho_conn_echo(struct fastecho_conn *conn)
+{
+	int n, err;
+
+	while (!kthread_should_stop()) {
+		n = fastecho_net_recv(conn->sock, conn->buf, conn->bufsize);
+		if (n == -EINTR || n == -ERESTARTSYS)
+			continue;
+		if (n <= 0)
+			return n;
+		WRITE_ONCE(conn->bytes_in, conn->bytes_in + n);
+
+		err = fastecho_net_send_all(conn->sock, conn->buf, n);
+		if (err)
+			return err;
+		WRITE_ONCE(conn->bytes_out, conn->bytes_out + n);
+	}
+	return 0;
+}
+
+/* Count how a connection ended; log only what is ours to fix. */
+static void fastecho_conn_account(struct fastecho_server *srv,
+				  struct fastecho_conn *conn, int err)
+{
+	switch (err) {
+	case 0:
+		break;
+	case -EAGAIN:
+		atomic64_inc(&srv->idle_timeouts);
+		break;
+	case -ECONNRESET:
+	case -EPIPE:
+	case -ECONNABORTED:
+	case -ETIMEDOUT:
+		atomic64_inc(&srv->resets);
+		break;
+	default:
+		atomic64_inc(&srv->errors);
+		pr_warn_ratelimited("connection %llu from %pISpc: error %d\n",
+				    conn->id, &conn->peer, err);
+		break;
+	}
+	pr_debug("connection %llu from %pISpc closed (%d): %llu bytes in, %llu out\n",
+		 conn->id, &conn->peer, err, conn->bytes_in, conn->bytes_out);
+}
+
+/*
+ * The connection has ended: take it off @live and hand it to the reaper,
+ * unless teardown has already taken it.
+ */
+static void fastecho_conn_retire(struct fastecho_server *srv,
+				 struct fastecho_conn *conn)
+{
+	mutex_lock(&srv->lock);
+	srv->retired_in += conn->bytes_in;
+	srv->retired_out += conn->bytes_out;
+	atomic_dec(&srv->nr_active);
+	if (!srv->stopping) {
+		list_move_tail(&conn->node, &srv->dead);
+		queue_work(system_wq, &srv->reaper);
+	}
+	mutex_unlock(&srv->lock);
+}
+
+static int fastecho_conn_thread(void *data)
+{
+	struct fastecho_conn *conn = data;
+	int err;
+
+	err = fastecho_conn_echo(conn);
+	fastecho_conn_account(&fastecho_srv, conn, err);
+	fastecho_conn_retire(&fastecho_srv, conn);
+	fastecho_wait_for_stop();
+	return 0;
+}
+
+/**
+ * fastecho_conn_start() - give an accepted socket its own thread
+ * @srv:  the server
+ * @sock: the accepted connection; owned by this function from here on
+ *
+ * Over max_conns, or when memory or a thread cannot be had, the
+ * connection is reset at once and counted.
+ */
+static void fastecho_conn_start(struct fastecho_server *srv,
+				struct socket *sock)
+{
+	struct fastecho_conn *conn;
+	int err = -ENOMEM;
+
+	if (atomic_read(&srv->nr_active) >= fastecho_max_conns()) {
+		atomic64_inc(&srv->rejected);
+		fastecho_net_abort(sock);
+		return;
+	}
+
+	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
+	if (!conn)
+		goto out_abort;
+	conn->bufsize = srv->cfg.bufsize;
+	conn->buf = kvmalloc(conn->bufsize, GFP_KERNEL);
+	if (!conn->buf)
+		goto out_free_conn;
+
+	conn->sock = sock;
+	conn->born = jiffies;
+	conn->id = atomic64_inc_return(&srv->next_id);
+	fastecho_net_peer(sock, &conn->peer);
+	fastecho_net_tune(sock, fastecho_idle_timeout());
+
+	conn->task = kthread_create(fastecho_conn_thread, conn, "fastecho/%llu",
+				    conn->id);
+	if (IS_ERR(conn->task)) {
+		err = PTR_ERR(conn->task);
+		goto out_free_buf;
+	}
+	get_task_struct(conn->task);
+
+	mutex_lock(&srv->lock);
+	list_add_tail(&conn->node, &srv->live);
+	atomic_inc(&srv->nr_active);
+	mutex_unlock(&srv->lock);
+	atomic64_inc(&srv->accepted);
+
+	pr_debug("connection %llu from %pISpc\n", conn->id, &conn->peer);
+	wake_up_process(conn->task);
+	return;
+
+out_free_buf:
+	kvfree(conn->buf);
+out_free_conn:
+	kfree(conn);
+out_abort:
+	atomic64_inc(&srv->errors);
+	pr_warn_ratelimited("cannot serve a new connection: error %d\n", err);
+	fastecho_net_abort(sock);
+}
+
+/* Create, bind and listen; with the default address, IPv6 else IPv4. */
+static int fastecho_listener_setup(struct fastecho_server *srv)
+{
+	struct sockaddr_storage addr = srv->cfg.addr;
+	int err;
+
+	err = fastecho_net_listen(&srv->lsock, &addr, srv->cfg.backlog);
+	if (err == -EAFNOSUPPORT && srv->cfg.any) {
+		pr_info("no IPv6 in this kernel, listening on IPv4 only\n");
+		fastecho_net_ipv4_any(&addr);
+		err = fastecho_net_listen(&srv->lsock, &addr, srv->cfg.backlog);
+	}
+	if (err) {
+		if (err == -EADDRINUSE)
+			pr_err("cannot listen on %pISpc: port %u is already in use\n",
+			       &addr, fastecho_net_port(&addr));
+		else
+			pr_err("cannot listen on %pISpc: error %d\n", &addr, err);
+		srv->lsock = NULL;
+		return err;
+	}
+
+	if (fastecho_net_local(srv->lsock, &srv->bound))
+		srv->bound = addr;
+	return 0;
+}
+
+static void fastecho_accept_loop(struct fastecho_server *srv)
+{
+	struct socket *sock;
+	int err;
+
+	while (!kthread_should_stop()) {
+		err = fastecho_net_accept(srv->lsock, &sock);
+		if (!err) {
+			fastecho_conn_start(srv, sock);
+			continue;
+		}
+		if (READ_ONCE(srv->stopping))
+			break;
+		/* Out of memory or similar: don't spin on it. */
+		atomic64_inc(&srv->errors);
+		pr_warn_ratelimited("accept failed: error %d\n", err);
+		schedule_timeout_interruptible(HZ / 10);
+	}
+}
+
+static int fastecho_listener_thread(void *data)
+{
+	struct fastecho_server *srv = data;
+
+	srv->listen_err = fastecho_listener_setup(srv);
+	complete(&srv->listening);
+	if (!srv->listen_err)
+		fastecho_accept_loop(srv);
+	fastecho_wait_for_stop();
+	return 0;
+}
+
+/**
+ * fastecho_server_start() - start the listener and wait until it listens
+ * @cfg:   address, backlog, buffer size
+ * @bound: the address actually bound, on success
+ *
+ * Return: 0 once the listener accepts connections, or the error that
+ * stopped it (-EADDRINUSE, ...), with nothing left behind.
+ */
+int fastecho_server_start(const struct fastecho_config *cfg,
+			  struct sockaddr_storage *bound)
+{
+	struct fastecho_server *srv = &fastecho_srv;
+	struct task_struct *task;
+
+	srv->cfg = *cfg;
+	mutex_init(&srv->lock);
+	INIT_LIST_HEAD(&srv->live);
+	INIT_LIST_HEAD(&srv->dead);
+	INIT_WORK(&srv->reaper, fastecho_reap);
+	init_completion(&srv->listening);
+
+	task = kthread_run(fastecho_listener_thread, srv, KBUILD_MODNAME);
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	srv->listener = task;
+
+	wait_for_completion(&srv->listening);
+	if (srv->listen_err) {
+		kthread_stop(task);
+		return srv->listen_err;
+	}
+	*bound = srv->bound;
+	return 0;
+}
+
+/**
+ * fastecho_server_stop() - stop accepting, end every connection, free all
+ *
+ * Returns once no thread of ours runs and every socket is released, however
+ * the clients behave: shutting a socket down wakes a thread blocked in
+ * accept, receive or send.
+ */
+void fastecho_server_stop(void)
+{
+	struct fastecho_server *srv = &fastecho_srv;
+	struct fastecho_conn *conn, *tmp;
+	LIST_HEAD(doomed);
+
+	/* No new connections. */
+	mutex_lock(&srv->lock);
+	WRITE_ONCE(srv->stopping, true);
+	mutex_unlock(&srv->lock);
+	fastecho_net_shutdown(srv->lsock);
+	kthread_stop(srv->listener);
+
+	/* Every connection is ours now; the reaper will find nothing new. */
+	mutex_lock(&srv->lock);
+	list_splice_init(&srv->live, &doomed);
+	list_splice_init(&srv->dead, &doomed);
+	mutex_unlock(&srv->lock);
+	cancel_work_sync(&srv->reaper);
+
+	list_for_each_entry(conn, &doomed, node)
+		fastecho_net_shutdown(conn->sock);
+	list_for_each_entry_safe(conn, tmp, &doomed, node) {
+		list_del(&conn->node);
+		fastecho_conn_free(conn);
+	}
+
+	sock_release(srv->lsock);
+	srv->lsock = NULL;
+}
+
+/**
+ * fastecho_server_stats() - a snapshot of the counters
+ * @st: filled in; byte counts include the live connections
+ */
+void fastecho_server_stats(struct fastecho_stats *st)
+{
+	struct fastecho_server *srv = &fastecho_srv;
+	struct fastecho_conn *conn;
+
+	mutex_lock(&srv->lock);
+	st->bytes_in = srv->retired_in;
+	st->bytes_out = srv->retired_out;
+	list_for_each_entry(conn, &srv->live, node) {
+		st->bytes_in += READ_ONCE(conn->bytes_in);
+		st->bytes_out += READ_ONCE(conn->bytes_out);
+	}
+	mutex_unlock(&srv->lock);
+
+	st->active = atomic_read(&srv->nr_active);
+	st->accepted = atomic64_read(&srv->accepted);
+	st->rejected = atomic64_read(&srv->rejected);
+	st->idle_timeouts = atomic64_read(&srv->idle_timeouts);
+	st->resets = atomic64_read(&srv->resets);
+	st->errors = atomic64_read(&srv->errors);
+}
+
+/**
+ * fastecho_server_show_conns() - one line per live connection
+ * @m: the stats file
+ */
+void fastecho_server_show_conns(struct seq_file *m)
+{
+	struct fastecho_server *srv = &fastecho_srv;
+	struct fastecho_conn *conn;
+
+	seq_printf(m, "%5s %-47s %16s %16s %7s\n",
+		   "id", "peer", "bytes_in", "bytes_out", "age_s");
+	mutex_lock(&srv->lock);
+	list_for_each_entry(conn, &srv->live, node)
+		seq_printf(m, "%5llu %-47pISpc %16llu %16llu %7lu\n", conn->id,
+			   &conn->peer, READ_ONCE(conn->bytes_in),
+			   READ_ONCE(conn->bytes_out),
+			   (jiffies - conn->born) / HZ);
+	mutex_unlock(&srv->lock);
+}
