@@ -1,0 +1,1180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fastecho-bench: multi-threaded epoll load generator for TCP echo servers.
+ *
+ * Modes:
+ *   pingpong  -c conns, -s message size, -p messages in flight per
+ *             connection, for -d seconds or until -n messages in total.
+ *   bulk      -b MiB each way per connection, sending and receiving at once.
+ *   cec       connect, send -s bytes, read them back, close; -c of these in
+ *             flight at a time, for -d seconds.
+ *   idle      open -c connections, verify one echo on each, print the
+ *             RESULT line, hold them until SIGTERM/SIGINT/SIGUSR1 (or stdin
+ *             EOF with -I, or -d seconds), then close them and exit.
+ *
+ * Every echoed byte is compared with what was sent: byte o of connection c is
+ * pattern[(o + c * CONN_STRIDE) % PATTERN_PERIOD], a fixed pseudo-random
+ * table, so sending and checking are plain memcpy/memcmp.
+ *
+ * Output: one line on stdout, e.g.
+ *   RESULT mode=pingpong conns=32 size=64 inflight=1 threads=2 secs=5.00
+ *          msgs=... msgs_per_s=... mib_per_s=... p50_us=... p90_us=...
+ *          p99_us=... p999_us=... max_us=... errors=0
+ * Latencies come from a log-linear histogram (no per-sample storage).
+ * Diagnostics go to stderr. Exit status: 0 when errors=0, 1 otherwise,
+ * 2 on usage errors, 3 when the hard time limit (-T) hit.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PATTERN_PERIOD	65521u		/* prime, so strides never line up */
+#define CONN_STRIDE	7919u
+#define IO_CHUNK	65536u		/* largest single send/recv */
+#define MAX_EVENTS	256
+#define MAX_MSG		(1u << 20)
+
+/* Log-linear histogram of nanoseconds: exact below 64, then 32 steps per
+ * power of two (about 3% resolution) up to 2^42 ns (over an hour).
+ */
+#define HIST_SUB_BITS	5
+#define HIST_SUB	(1u << HIST_SUB_BITS)
+#define HIST_LINEAR	64u
+#define HIST_MAX_EXP	42
+#define HIST_BUCKETS	(HIST_LINEAR + (HIST_MAX_EXP - 6 + 1) * HIST_SUB)
+
+enum mode { MODE_PINGPONG, MODE_BULK, MODE_CEC, MODE_IDLE };
+
+struct hist {
+	uint64_t count;
+	uint64_t max;
+	uint64_t b[HIST_BUCKETS];
+};
+
+/* Command line settings, shared read-only by all threads. */
+static struct {
+	enum mode mode;
+	const char *host;
+	const char *port;
+	unsigned int conns;
+	unsigned int size;
+	unsigned int inflight;
+	unsigned int threads;
+	double duration;
+	double warmup;
+	double hard_limit;
+	uint64_t total_msgs;
+	uint64_t bulk_bytes;
+	bool stdin_hold;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+} opt = {
+	.mode = MODE_PINGPONG,
+	.conns = 1,
+	.size = 64,
+	.inflight = 1,
+	.duration = 5.0,
+	.bulk_bytes = 16ull << 20,
+};
+
+static uint8_t *pattern;	/* PATTERN_PERIOD + IO_CHUNK bytes */
+
+/* Run control, written by the main thread. */
+static atomic_int phase;	/* 0 setup, 1 warmup, 2 measure, 3 stop */
+static atomic_uint ready_threads;
+static uint64_t measure_start_ns;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static unsigned int hist_index(uint64_t v)
+{
+	unsigned int e;
+
+	if (v < HIST_LINEAR)
+		return (unsigned int)v;
+	e = 63 - (unsigned int)__builtin_clzll(v);	/* e >= 6 */
+	if (e > HIST_MAX_EXP)
+		return HIST_BUCKETS - 1;
+	return HIST_LINEAR + (e - 6) * HIST_SUB +
+	       (unsigned int)((v >> (e - HIST_SUB_BITS)) & (HIST_SUB - 1));
+}
+
+/* Middle of the values that land in bucket i. */
+static double hist_value(unsigned int i)
+{
+	unsigned int e, sub;
+	double lo, width;
+
+	if (i < HIST_LINEAR)
+		return i;
+	e = (i - HIST_LINEAR) / HIST_SUB + 6;
+	sub = (i - HIST_LINEAR) % HIST_SUB;
+	width = (double)(1ull << (e - HIST_SUB_BITS));
+	lo = (double)(1ull << e) + sub * width;
+	return lo + width / 2;
+}
+
+static void hist_add(struct hist *h, uint64_t v)
+{
+	h->b[hist_index(v)]++;
+	h->count++;
+	if (v > h->max)
+		h->max = v;
+}
+
+static void hist_merge(struct hist *dst, const struct hist *src)
+{
+	unsigned int i;
+
+	for (i = 0; i < HIST_BUCKETS; i++)
+		dst->b[i] += src->b[i];
+	dst->count += src->count;
+	if (src->max > dst->max)
+		dst->max = src->max;
+}
+
+/* Value at quantile q (0..1) in microseconds; 0 for an empty histogram. */
+static double hist_quantile_us(const struct hist *h, double q)
+{
+	uint64_t rank, seen = 0;
+	unsigned int i;
+
+	if (!h->count)
+		return 0;
+	rank = (uint64_t)(q * (double)h->count);
+	if (rank >= h->count)
+		rank = h->count - 1;
+	for (i = 0; i < HIST_BUCKETS; i++) {
+		seen += h->b[i];
+		if (seen > rank) {
+			double v = hist_value(i);
+
+			if (v > (double)h->max)
+				v = (double)h->max;
+			return v / 1000.0;
+		}
+	}
+	return (double)h->max / 1000.0;
+}
+
+static void pattern_init(void)
+{
+	uint32_t x = 0x2545f491u;
+	unsigned int i;
+
+	pattern = malloc(PATTERN_PERIOD + IO_CHUNK);
+	if (!pattern) {
+		perror("malloc");
+		exit(2);
+	}
+	for (i = 0; i < PATTERN_PERIOD; i++) {
+		/* xorshift32: cheap, deterministic, not periodic in bytes */
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		pattern[i] = (uint8_t)(x >> 24);
+	}
+	/* repeat the start, so any window of IO_CHUNK bytes is contiguous */
+	for (i = PATTERN_PERIOD; i < PATTERN_PERIOD + IO_CHUNK; i++)
+		pattern[i] = pattern[i - PATTERN_PERIOD];
+}
+
+/* Expected bytes of connection id at stream offset off, len <= IO_CHUNK. */
+static const uint8_t *pattern_at(uint64_t id, uint64_t off)
+{
+	return pattern + (off + id * CONN_STRIDE) % PATTERN_PERIOD;
+}
+
+/* Start a non-blocking connect. Returns the fd or -1 (errno set). */
+static int start_connect(void)
+{
+	int one = 1;
+	int fd;
+
+	fd = socket(opt.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (struct sockaddr *)&opt.addr, opt.addrlen) < 0 &&
+	    errno != EINPROGRESS) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+/* Finish a connect started by start_connect: 0 or -1 with errno. */
+static int connect_result(int fd)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return -1;
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* Connect and wait up to timeout_ms. Returns a non-blocking fd or -1. */
+static int connect_wait(int timeout_ms)
+{
+	struct pollfd pfd;
+	int fd, n;
+
+	fd = start_connect();
+	if (fd < 0)
+		return -1;
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	do
+		n = poll(&pfd, 1, timeout_ms);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		errno = ETIMEDOUT;
+	if (n <= 0 || connect_result(fd) < 0) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+/* Per-connection state; which fields are used depends on the mode. */
+struct conn {
+	int fd;
+	bool dead;
+	bool want_out;		/* EPOLLOUT currently requested */
+	uint64_t id;		/* selects the byte pattern */
+	uint64_t sent;		/* bytes handed to the kernel */
+	uint64_t target;	/* bytes that should be sent by now */
+	uint64_t rcvd;		/* bytes received and verified */
+	uint64_t issued;	/* messages issued (pingpong) */
+	uint64_t done;		/* messages fully echoed (pingpong) */
+	uint64_t start_ns;	/* cec: when the connect started */
+	uint64_t *stamps;	/* pingpong: send time per slot in flight */
+};
+
+struct worker {
+	pthread_t tid;
+	unsigned int index;
+	unsigned int nconns;	/* connections (or cec slots) of this thread */
+	uint64_t first_id;
+	int epfd;
+	struct conn *conns;
+	uint8_t *rbuf;
+	struct hist hist;
+	uint64_t msgs;		/* completed in the measured window */
+	uint64_t bytes;		/* echoed bytes verified in the window */
+	uint64_t errors;
+	uint64_t msg_quota;	/* pingpong -n share; 0 = unlimited */
+	uint64_t ok_conns;	/* idle: connections verified */
+	uint64_t end_ns;	/* bulk: when this thread finished */
+};
+
+static struct worker *workers;
+
+static void report_error(struct worker *w, struct conn *c, const char *what,
+			 int err)
+{
+	/* print only the first few, so a broken server cannot flood stderr */
+	if (w->errors < 5)
+		fprintf(stderr, "fastecho-bench: thread %u conn %llu: %s%s%s\n",
+			w->index, (unsigned long long)c->id, what,
+			err ? ": " : "", err ? strerror(err) : "");
+	w->errors++;
+}
+
+static void conn_kill(struct worker *w, struct conn *c)
+{
+	if (c->fd >= 0) {
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		close(c->fd);
+	}
+	c->fd = -1;
+	c->dead = true;
+}
+
+static void set_interest(struct worker *w, struct conn *c, bool out)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+
+	if (c->want_out == out)
+		return;
+	if (out)
+		ev.events |= EPOLLOUT;
+	c->want_out = out;
+	epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Send pattern bytes from c->sent up to c->target. false on a fatal error. */
+static bool flush_out(struct worker *w, struct conn *c)
+{
+	while (c->sent < c->target) {
+		uint64_t left = c->target - c->sent;
+		size_t len = left > IO_CHUNK ? IO_CHUNK : (size_t)left;
+		ssize_t n;
+
+		n = send(c->fd, pattern_at(c->id, c->sent), len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				set_interest(w, c, true);
+				return true;
+			}
+			report_error(w, c, "send", errno);
+			conn_kill(w, c);
+			return false;
+		}
+		c->sent += (uint64_t)n;
+	}
+	set_interest(w, c, false);
+	return true;
+}
+
+/* Check n received bytes at c->rcvd against the pattern. */
+static bool verify(struct worker *w, struct conn *c, const uint8_t *buf,
+		   size_t n)
+{
+	if (c->rcvd + n > c->sent) {
+		report_error(w, c, "server sent more bytes than it got", 0);
+		return false;
+	}
+	if (memcmp(buf, pattern_at(c->id, c->rcvd), n)) {
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			if (buf[i] != *pattern_at(c->id, c->rcvd + i))
+				break;
+		if (w->errors < 5)
+			fprintf(stderr,
+				"fastecho-bench: conn %llu: wrong byte at offset %llu\n",
+				(unsigned long long)c->id,
+				(unsigned long long)(c->rcvd + i));
+		w->errors++;
+		return false;
+	}
+	return true;
+}
+
+/* Receive whatever is there (at most 'cap' bytes), verify it.
+ * Returns bytes received, 0 on would-block, -1 after killing the conn.
+ */
+static ssize_t recv_verify(struct worker *w, struct conn *c, size_t cap)
+{
+	ssize_t n;
+
+	if (cap > IO_CHUNK)
+		cap = IO_CHUNK;
+	do
+		n = recv(c->fd, w->rbuf, cap, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno == EAGAIN)
+			return 0;
+		report_error(w, c, "recv", errno);
+		conn_kill(w, c);
+		return -1;
+	}
+	if (n == 0) {
+		report_error(w, c, "unexpected EOF from server", 0);
+		conn_kill(w, c);
+		return -1;
+	}
+	if (!verify(w, c, w->rbuf, (size_t)n)) {
+		conn_kill(w, c);
+		return -1;
+	}
+	c->rcvd += (uint64_t)n;
+	return n;
+}
+
+static int add_to_epoll(struct worker *w, struct conn *c, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = c };
+
+	c->want_out = events & EPOLLOUT;
+	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->fd, &ev);
+}
+
+/* Connect all of this worker's connections (pingpong, bulk, idle). */
+static void connect_all(struct worker *w)
+{
+	unsigned int i;
+
+	for (i = 0; i < w->nconns; i++) {
+		struct conn *c = &w->conns[i];
+
+		c->id = w->first_id + i;
+		c->fd = connect_wait(10000);
+		if (c->fd < 0) {
+			c->dead = true;
+			report_error(w, c, "connect", errno);
+			continue;
+		}
+		if (add_to_epoll(w, c, EPOLLIN) < 0) {
+			report_error(w, c, "epoll_ctl", errno);
+			conn_kill(w, c);
+		}
+	}
+}
+
+/* Wait until every worker is set up and the main thread says go. */
+static void sync_start(void)
+{
+	atomic_fetch_add(&ready_threads, 1);
+	while (atomic_load(&phase) == 0)
+		usleep(1000);
+}
+
+static bool measuring(void)
+{
+	return atomic_load_explicit(&phase, memory_order_acquire) == 2;
+}
+
+static bool stopping(void)
+{
+	return atomic_load_explicit(&phase, memory_order_relaxed) >= 3;
+}
+
+/* ---------------------------------------------------------------- pingpong */
+
+static void pp_issue(struct conn *c, uint64_t now)
+{
+	c->stamps[c->issued % opt.inflight] = now;
+	c->issued++;
+	c->target += opt.size;
+}
+
+static void pp_readable(struct worker *w, struct conn *c)
+{
+	uint64_t now;
+	ssize_t n;
+
+	n = recv_verify(w, c, IO_CHUNK);
+	if (n <= 0)
+		return;
+	now = now_ns();
+	/* every message boundary crossed completes one message */
+	while (c->done < c->issued &&
+	       c->rcvd >= (c->done + 1) * (uint64_t)opt.size) {
+		uint64_t sent_at = c->stamps[c->done % opt.inflight];
+
+		c->done++;
+		if (measuring() && sent_at >= measure_start_ns) {
+			hist_add(&w->hist, now - sent_at);
+			w->msgs++;
+			w->bytes += opt.size;
+		}
+		if (stopping())
+			continue;
+		if (w->msg_quota && w->msgs >= w->msg_quota)
+			continue;
+		pp_issue(c, now);
+	}
+	flush_out(w, c);
+}
+
+static void *pingpong_thread(void *arg)
+{
+	struct worker *w = arg;
+	struct epoll_event ev[MAX_EVENTS];
+	unsigned int i, live;
+	uint64_t drain_until = 0;
+
+	connect_all(w);
+	sync_start();
+
+	for (i = 0; i < w->nconns; i++) {
+		struct conn *c = &w->conns[i];
+		unsigned int k;
+
+		if (c->dead)
+			continue;
+		for (k = 0; k < opt.inflight; k++)
+			pp_issue(c, now_ns());
+		flush_out(w, c);
+	}
+
+	for (;;) {
+		int n, j;
+
+		n = epoll_wait(w->epfd, ev, MAX_EVENTS, 20);
+		for (j = 0; j < n; j++) {
+			struct conn *c = ev[j].data.ptr;
+
+			if (c->dead)
+				continue;
+			if (ev[j].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+				pp_readable(w, c);
+			if (!c->dead && (ev[j].events & EPOLLOUT))
+				flush_out(w, c);
+		}
+		if (w->msg_quota && w->msgs >= w->msg_quota &&
+		    !drain_until)
+			drain_until = now_ns() + 2000000000ull;
+		if (stopping() && !drain_until)
+			drain_until = now_ns() + 2000000000ull;
+		if (!drain_until)
+			continue;
+		/* stop issuing; wait (bounded) for messages in flight */
+		live = 0;
+		for (i = 0; i < w->nconns; i++)
+			if (!w->conns[i].dead &&
+			    w->conns[i].done < w->conns[i].issued)
+				live++;
+		if (!live || now_ns() > drain_until)
+			break;
+	}
+	w->end_ns = now_ns();
+	return NULL;
+}
+
+/* -------------------------------------------------------------------- bulk */
+
+static void *bulk_thread(void *arg)
+{
+	struct worker *w = arg;
+	struct epoll_event ev[MAX_EVENTS];
+	unsigned int i, remaining = 0;
+
+	connect_all(w);
+	for (i = 0; i < w->nconns; i++) {
+		struct conn *c = &w->conns[i];
+
+		if (c->dead)
+			continue;
+		c->target = opt.bulk_bytes;
+		remaining++;
+	}
+	sync_start();
+
+	for (i = 0; i < w->nconns; i++)
+		if (!w->conns[i].dead && !flush_out(w, &w->conns[i]))
+			remaining--;
+
+	while (remaining && !stopping()) {
+		int n, j;
+
+		n = epoll_wait(w->epfd, ev, MAX_EVENTS, 20);
+		for (j = 0; j < n; j++) {
+			struct conn *c = ev[j].data.ptr;
+			ssize_t got;
+
+			if (c->dead)
+				continue;
+			if (ev[j].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+				got = recv_verify(w, c, IO_CHUNK);
+				if (got < 0) {
+					remaining--;
+					continue;
+				}
+				w->bytes += (uint64_t)got;
+				if (c->rcvd == opt.bulk_bytes) {
+					conn_kill(w, c);
+					remaining--;
+					continue;
+				}
+			}
+			if (ev[j].events & EPOLLOUT && !flush_out(w, c))
+				remaining--;
+		}
+	}
+	if (remaining) {
+		fprintf(stderr, "fastecho-bench: thread %u: %u bulk connections unfinished\n",
+			w->index, remaining);
+		w->errors += remaining;
+	}
+	w->end_ns = now_ns();
+	return NULL;
+}
+
+/* --------------------------------------------------- connect-echo-close */
+
+static void cec_start(struct worker *w, struct conn *c)
+{
+	c->fd = start_connect();
+	c->start_ns = now_ns();
+	c->sent = 0;
+	c->rcvd = 0;
+	c->target = 0;
+	c->dead = false;
+	if (c->fd < 0) {
+		c->dead = true;
+		report_error(w, c, "connect", errno);
+		return;
+	}
+	if (add_to_epoll(w, c, EPOLLOUT) < 0) {
+		report_error(w, c, "epoll_ctl", errno);
+		conn_kill(w, c);
+	}
+}
+
+static void cec_event(struct worker *w, struct conn *c, uint32_t events)
+{
+	if (!c->target) {
+		/* connect finished (or failed) */
+		if (connect_result(c->fd) < 0) {
+			report_error(w, c, "connect", errno);
+			conn_kill(w, c);
+			return;
+		}
+		c->target = opt.size;
+		flush_out(w, c);
+		return;
+	}
+	if (events & EPOLLOUT && !flush_out(w, c))
+		return;
+	if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+		return;
+	if (recv_verify(w, c, (size_t)(c->sent - c->rcvd)) <= 0)
+		return;
+	if (c->rcvd < opt.size)
+		return;
+	/* full echo back: one cycle done */
+	conn_kill(w, c);
+	c->dead = false;
+	if (measuring() && c->start_ns >= measure_start_ns) {
+		hist_add(&w->hist, now_ns() - c->start_ns);
+		w->msgs++;
+		w->bytes += opt.size;
+	}
+	c->id += opt.conns;	/* next cycle: a fresh pattern offset */
+	if (!stopping())
+		cec_start(w, c);
+	else
+		c->dead = true;
+}
+
+static void *cec_thread(void *arg)
+{
+	struct worker *w = arg;
+	struct epoll_event ev[MAX_EVENTS];
+	uint64_t drain_until = 0;
+	unsigned int i;
+
+	sync_start();
+	for (i = 0; i < w->nconns; i++) {
+		w->conns[i].id = w->first_id + i;
+		cec_start(w, &w->conns[i]);
+	}
+	for (;;) {
+		int n, j;
+		unsigned int live = 0;
+
+		n = epoll_wait(w->epfd, ev, MAX_EVENTS, 20);
+		for (j = 0; j < n; j++) {
+			struct conn *c = ev[j].data.ptr;
+
+			if (!c->dead)
+				cec_event(w, c, ev[j].events);
+		}
+		if (!stopping()) {
+			/* a failed slot is retried, so the load stays at -c */
+			for (i = 0; i < w->nconns; i++)
+				if (w->conns[i].dead && w->conns[i].fd < 0) {
+					w->conns[i].id += opt.conns;
+					cec_start(w, &w->conns[i]);
+				}
+			continue;
+		}
+		if (!drain_until)
+			drain_until = now_ns() + 2000000000ull;
+		for (i = 0; i < w->nconns; i++)
+			if (!w->conns[i].dead)
+				live++;
+		if (!live || now_ns() > drain_until)
+			break;
+	}
+	for (i = 0; i < w->nconns; i++)
+		if (!w->conns[i].dead)
+			conn_kill(w, &w->conns[i]);
+	w->end_ns = now_ns();
+	return NULL;
+}
+
+/* -------------------------------------------------------------------- idle */
+
+#define IDLE_PROBE	16u
+
+static void *idle_thread(void *arg)
+{
+	struct worker *w = arg;
+	unsigned int i;
+
+	for (i = 0; i < w->nconns; i++) {
+		struct conn *c = &w->conns[i];
+		struct pollfd pfd;
+		uint64_t deadline;
+
+		c->id = w->first_id + i;
+		c->fd = connect_wait(10000);
+		if (c->fd < 0) {
+			c->dead = true;
+			report_error(w, c, "connect", errno);
+			continue;
+		}
+		c->target = IDLE_PROBE;
+		if (!flush_out(w, c))
+			continue;
+		/* one echo, verified, within 10 s */
+		deadline = now_ns() + 10000000000ull;
+		pfd.fd = c->fd;
+		pfd.events = POLLIN;
+		while (!c->dead && c->rcvd < IDLE_PROBE) {
+			if (now_ns() > deadline) {
+				report_error(w, c, "no echo within 10 s", 0);
+				conn_kill(w, c);
+				break;
+			}
+			if (poll(&pfd, 1, 100) > 0)
+				recv_verify(w, c, IDLE_PROBE - c->rcvd);
+		}
+		if (!c->dead)
+			w->ok_conns++;
+		if (stopping())
+			break;
+	}
+	w->end_ns = now_ns();
+	return NULL;
+}
+
+/* -------------------------------------------------------------------- main */
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: fastecho-bench [options] HOST PORT\n"
+		"  -m MODE   pingpong (default), bulk, cec (connect-echo-close), idle\n"
+		"  -c N      connections (cec: connections in flight) [1]\n"
+		"  -s BYTES  message size (pingpong, cec) [64]\n"
+		"  -p N      messages in flight per connection (pingpong) [1]\n"
+		"  -d SEC    measured duration (pingpong, cec); idle: longest hold [5]\n"
+		"  -w SEC    warm-up before measuring (pingpong, cec) [0]\n"
+		"  -n N      stop after N messages in total (pingpong)\n"
+		"  -b MIB    MiB each way per connection (bulk) [16]\n"
+		"  -t N      threads [online CPUs, at most N connections]\n"
+		"  -T SEC    hard time limit for the whole run [depends on mode]\n"
+		"  -I        idle: also stop holding at EOF on stdin\n"
+		"HOST is a numeric IPv4 or IPv6 address or a host name.\n");
+	exit(2);
+}
+
+static double parse_num(const char *s, const char *what)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || v < 0) {
+		fprintf(stderr, "fastecho-bench: bad %s: %s\n", what, s);
+		usage();
+	}
+	return v;
+}
+
+/* Numeric addresses only (no resolver in a static binary): 127.0.0.1, ::1,
+ * [::1]. The result goes to opt.addr.
+ */
+static void parse_addr(void)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&opt.addr;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&opt.addr;
+	char host[INET6_ADDRSTRLEN + 2];
+	size_t len = strlen(opt.host);
+	double port = parse_num(opt.port, "port");
+
+	if (port < 1 || port > 65535 || len >= sizeof(host))
+		goto bad;
+	strcpy(host, opt.host);
+	if (host[0] == '[' && host[len - 1] == ']') {
+		host[len - 1] = '\0';
+		memmove(host, host + 1, len - 1);
+	}
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		opt.addrlen = sizeof(*sin);
+		return;
+	}
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		opt.addrlen = sizeof(*sin6);
+		return;
+	}
+bad:
+	fprintf(stderr, "fastecho-bench: need a numeric address and a port, got %s %s\n",
+		opt.host, opt.port);
+	exit(2);
+}
+
+static void parse_args(int argc, char **argv)
+{
+	int ch;
+
+	while ((ch = getopt(argc, argv, "m:c:s:p:d:w:n:b:t:T:Ih")) != -1) {
+		switch (ch) {
+		case 'm':
+			if (!strcmp(optarg, "pingpong"))
+				opt.mode = MODE_PINGPONG;
+			else if (!strcmp(optarg, "bulk"))
+				opt.mode = MODE_BULK;
+			else if (!strcmp(optarg, "cec"))
+				opt.mode = MODE_CEC;
+			else if (!strcmp(optarg, "idle"))
+				opt.mode = MODE_IDLE;
+			else
+				usage();
+			break;
+		case 'c':
+			opt.conns = (unsigned int)parse_num(optarg, "-c");
+			break;
+		case 's':
+			opt.size = (unsigned int)parse_num(optarg, "-s");
+			break;
+		case 'p':
+			opt.inflight = (unsigned int)parse_num(optarg, "-p");
+			break;
+		case 'd':
+			opt.duration = parse_num(optarg, "-d");
+			break;
+		case 'w':
+			opt.warmup = parse_num(optarg, "-w");
+			break;
+		case 'n':
+			opt.total_msgs = (uint64_t)parse_num(optarg, "-n");
+			break;
+		case 'b':
+			opt.bulk_bytes = (uint64_t)(parse_num(optarg, "-b") *
+						    1048576.0);
+			break;
+		case 't':
+			opt.threads = (unsigned int)parse_num(optarg, "-t");
+			break;
+		case 'T':
+			opt.hard_limit = parse_num(optarg, "-T");
+			break;
+		case 'I':
+			opt.stdin_hold = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc - optind != 2)
+		usage();
+	opt.host = argv[optind];
+	opt.port = argv[optind + 1];
+	if (!opt.conns || !opt.size || opt.size > MAX_MSG || !opt.inflight ||
+	    !opt.bulk_bytes) {
+		fprintf(stderr, "fastecho-bench: -c, -s (<= %u), -p and -b must be positive\n",
+			MAX_MSG);
+		exit(2);
+	}
+	parse_addr();
+
+	if (!opt.threads) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		opt.threads = n > 0 ? (unsigned int)n : 1;
+	}
+	if (opt.threads > opt.conns)
+		opt.threads = opt.conns;
+	if (!opt.hard_limit) {
+		if (opt.mode == MODE_BULK)
+			opt.hard_limit = 900;
+		else if (opt.mode == MODE_IDLE)
+			opt.hard_limit = 1200;
+		else
+			opt.hard_limit = opt.warmup + opt.duration + 300;
+	}
+}
+
+/* Enough descriptors for every connection plus some slack. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)opt.conns + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want;
+	if (rl.rlim_max < want)
+		rl.rlim_max = want;	/* works as root */
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		getrlimit(RLIMIT_NOFILE, &rl);
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		fprintf(stderr, "fastecho-bench: RLIMIT_NOFILE only %llu\n",
+			(unsigned long long)rl.rlim_cur);
+	}
+}
+
+static const char *mode_name(void)
+{
+	static const char *const names[] = { "pingpong", "bulk", "cec", "idle" };
+
+	return names[opt.mode];
+}
+
+/* Sleep until t (monotonic ns) or until the run is cut short. */
+static void sleep_until(uint64_t t)
+{
+	uint64_t now;
+
+	while ((now = now_ns()) < t) {
+		uint64_t d = t - now;
+		struct timespec ts = {
+			.tv_sec = (time_t)(d / 1000000000ull),
+			.tv_nsec = (long)(d % 1000000000ull),
+		};
+
+		if (ts.tv_sec > 0) {
+			ts.tv_sec = 0;
+			ts.tv_nsec = 100000000;
+		}
+		nanosleep(&ts, NULL);
+		if (opt.mode == MODE_PINGPONG && opt.total_msgs) {
+			uint64_t sum = 0;
+			unsigned int i;
+
+			/* racy read of counters is fine: only a stop hint */
+			for (i = 0; i < opt.threads; i++)
+				sum += *(volatile uint64_t *)&workers[i].msgs;
+			if (sum >= opt.total_msgs)
+				return;
+		}
+	}
+}
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+/* The hard limit: report what we have and leave, whatever the threads do. */
+static void *watchdog(void *arg)
+{
+	uint64_t limit = (uint64_t)(opt.hard_limit * 1e9);
+
+	struct timespec ts = {
+		.tv_sec = (time_t)(limit / 1000000000ull),
+		.tv_nsec = (long)(limit % 1000000000ull),
+	};
+
+	(void)arg;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	printf("RESULT mode=%s conns=%u size=%u timeout=1 errors=1\n",
+	       mode_name(), opt.conns, opt.size);
+	fflush(stdout);
+	fprintf(stderr, "fastecho-bench: hard time limit of %.0f s reached\n",
+		opt.hard_limit);
+	_exit(3);
+	return NULL;
+}
+
+/* Idle mode: hold the connections until a signal, stdin EOF or -d. */
+static void idle_hold(void)
+{
+	uint64_t until = now_ns() + (uint64_t)(opt.duration * 1e9);
+	struct pollfd pfd = { .fd = 0, .events = POLLIN };
+	char buf[256];
+
+	while (!got_signal && now_ns() < until) {
+		if (!opt.stdin_hold) {
+			usleep(100000);
+			continue;
+		}
+		if (poll(&pfd, 1, 100) > 0) {
+			ssize_t n = read(0, buf, sizeof(buf));
+
+			if (n <= 0)
+				break;
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	void *(*fn)(void *);
+	struct hist total = { 0 };
+	uint64_t msgs = 0, bytes = 0, errors = 0, ok = 0, t0, t1, end = 0;
+	struct sigaction sa = { .sa_handler = on_signal };
+	pthread_t wd;
+	unsigned int i, base, extra;
+	double secs;
+
+	parse_args(argc, argv);
+	raise_nofile();
+	pattern_init();
+	signal(SIGPIPE, SIG_IGN);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	pthread_create(&wd, NULL, watchdog, NULL);
+
+	switch (opt.mode) {
+	case MODE_PINGPONG:
+		fn = pingpong_thread;
+		break;
+	case MODE_BULK:
+		fn = bulk_thread;
+		break;
+	case MODE_CEC:
+		fn = cec_thread;
+		break;
+	default:
+		fn = idle_thread;
+		break;
+	}
+
+	workers = calloc(opt.threads, sizeof(*workers));
+	if (!workers) {
+		perror("calloc");
+		return 2;
+	}
+	base = opt.conns / opt.threads;
+	extra = opt.conns % opt.threads;
+	t0 = now_ns();
+	for (i = 0; i < opt.threads; i++) {
+		struct worker *w = &workers[i];
+		unsigned int k;
+
+		w->index = i;
+		w->nconns = base + (i < extra);
+		w->first_id = (uint64_t)i * base + (i < extra ? i : extra);
+		w->epfd = epoll_create1(EPOLL_CLOEXEC);
+		w->conns = calloc(w->nconns, sizeof(*w->conns));
+		w->rbuf = malloc(IO_CHUNK);
+		if (w->epfd < 0 || !w->conns || !w->rbuf) {
+			perror("fastecho-bench: setup");
+			return 2;
+		}
+		for (k = 0; k < w->nconns; k++) {
+			w->conns[k].fd = -1;
+			if (opt.mode == MODE_PINGPONG) {
+				w->conns[k].stamps = calloc(opt.inflight,
+							    sizeof(uint64_t));
+				if (!w->conns[k].stamps) {
+					perror("calloc");
+					return 2;
+				}
+			}
+		}
+		if (opt.total_msgs)
+			w->msg_quota = opt.total_msgs / opt.threads +
+				       (i < opt.total_msgs % opt.threads);
+		if (pthread_create(&w->tid, NULL, fn, w)) {
+			perror("pthread_create");
+			return 2;
+		}
+	}
+
+	if (opt.mode == MODE_IDLE) {
+		for (i = 0; i < opt.threads; i++)
+			pthread_join(workers[i].tid, NULL);
+		for (i = 0; i < opt.threads; i++) {
+			ok += workers[i].ok_conns;
+			errors += workers[i].errors;
+			if (workers[i].end_ns > end)
+				end = workers[i].end_ns;
+		}
+		printf("RESULT mode=idle conns=%u ok=%llu setup_s=%.2f errors=%llu\n",
+		       opt.conns, (unsigned long long)ok, (end - t0) / 1e9,
+		       (unsigned long long)errors);
+		fflush(stdout);
+		idle_hold();
+		return errors ? 1 : 0;	/* exit closes every socket */
+	}
+
+	/* wait for the connect phase of every thread (cec has none) */
+	while (atomic_load(&ready_threads) < opt.threads)
+		usleep(1000);
+	if (opt.mode == MODE_BULK) {
+		measure_start_ns = now_ns();
+		atomic_store(&phase, 2);
+	} else {
+		atomic_store(&phase, 1);
+		sleep_until(now_ns() + (uint64_t)(opt.warmup * 1e9));
+		measure_start_ns = now_ns();
+		atomic_store(&phase, 2);
+		sleep_until(measure_start_ns + (uint64_t)(opt.duration * 1e9));
+		end = now_ns();
+		atomic_store(&phase, 3);
+	}
+	for (i = 0; i < opt.threads; i++) {
+		pthread_join(workers[i].tid, NULL);
+		hist_merge(&total, &workers[i].hist);
+		msgs += workers[i].msgs;
+		bytes += workers[i].bytes;
+		errors += workers[i].errors;
+		if (opt.mode == MODE_BULK && workers[i].end_ns > end)
+			end = workers[i].end_ns;
+	}
+	t1 = end;
+	secs = (t1 - measure_start_ns) / 1e9;
+	if (secs <= 0)
+		secs = 1e-9;
+
+	switch (opt.mode) {
+	case MODE_BULK:
+		printf("RESULT mode=bulk conns=%u threads=%u mib=%.0f secs=%.3f "
+		       "bytes=%llu mib_per_s=%.2f errors=%llu\n",
+		       opt.conns, opt.threads, opt.bulk_bytes / 1048576.0,
+		       secs, (unsigned long long)bytes,
+		       bytes / 1048576.0 / secs, (unsigned long long)errors);
+		break;
+	default:
+		printf("RESULT mode=%s conns=%u size=%u inflight=%u threads=%u "
+		       "secs=%.3f msgs=%llu msgs_per_s=%.1f mib_per_s=%.3f "
+		       "p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f "
+		       "max_us=%.1f errors=%llu\n",
+		       mode_name(), opt.conns, opt.size, opt.inflight,
+		       opt.threads, secs, (unsigned long long)msgs,
+		       msgs / secs, bytes / 1048576.0 / secs,
+		       hist_quantile_us(&total, 0.50),
+		       hist_quantile_us(&total, 0.90),
+		       hist_quantile_us(&total, 0.99),
+		       hist_quantile_us(&total, 0.999),
+		       total.max / 1000.0, (unsigned long long)errors);
+		break;
+	}
+	fflush(stdout);
+	return errors ? 1 : 0;
+}
