@@ -1,0 +1,217 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# fetch-kernel.sh - the extra kernels fastecho is tested on, without
+# installing anything system-wide.
+#
+# Usage: scripts/fetch-kernel.sh env NAME     print FE_KNAME= FE_KVER= FE_VMLINUZ=
+#                                             FE_KDIR= FE_MODDIR= (eval-able);
+#                                             fetches 6.12/rt first if needed
+#        scripts/fetch-kernel.sh fetch NAME   download and unpack (or build) NAME
+#
+# NAME is one of:
+#   6.12   newest Debian 6.12 kernel for bookworm (bookworm-backports or
+#          bookworm-security, whichever has the newest ABI), generic amd64 flavour
+#   rt     newest Debian bookworm 6.1 PREEMPT_RT kernel (rt-amd64 flavour)
+#   debug  the KASAN/lockdep kernel built by scripts/build-debug-kernel.sh
+#          (`fetch debug` runs that build; `env debug` fails if it is not built)
+#
+# Debian packages are fetched with a private apt configuration under
+# $CACHE/apt (own sources.list, lists, cache and an empty dpkg status) and
+# unpacked with `dpkg -x` into $CACHE/kernels/NAME/root. The system's apt
+# sources and installed packages are not touched. Absolute paths inside the
+# unpacked headers (the -common Makefile include, lib/modules/VER/build and
+# source links) are rewritten to point inside that root, so FE_KDIR works as
+# `make -C $FE_KDIR M=...` as long as the cache directory is not moved.
+#
+# Environment:
+#   FASTECHO_CACHE      cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/fastecho)
+#   FE_KABI_612         pin the 6.12 ABI, e.g. 6.12.117+deb12 (default: newest)
+#   FE_KABI_RT          pin the rt ABI, e.g. 6.1.0-56 (default: newest)
+#   FE_APT_UPDATE=1     force `apt-get update` of the private lists
+#   FE_DEBIAN_MIRROR    default http://deb.debian.org
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cache=${FASTECHO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fastecho}
+mirror=${FE_DEBIAN_MIRROR:-http://deb.debian.org}
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+aptdir=$cache/apt
+
+log() { echo "fetch-kernel: $*" >&2; }
+die() {
+	log "error: $*"
+	exit 1
+}
+usage() {
+	echo "usage: $0 env|fetch 6.12|rt|debug" >&2
+	exit 2
+}
+
+# ---------------------------------------------------------------------------
+# Private apt configuration.
+
+apt_opts=(
+	-o "Dir::Etc::SourceList=$aptdir/etc/sources.list"
+	-o "Dir::Etc::SourceParts=$aptdir/etc/sources.list.d"
+	-o "Dir::Etc::Preferences=$aptdir/etc/preferences"
+	-o "Dir::Etc::PreferencesParts=$aptdir/etc/preferences.d"
+	-o "Dir::State::Lists=$aptdir/lists"
+	-o "Dir::State::status=$aptdir/status"
+	-o "Dir::Cache=$aptdir/cache"
+	-o "APT::Architecture=amd64"
+	-o "Acquire::Languages=none"
+	# The cache is usually under /root: apt's _apt user could not write it.
+	-o "APT::Sandbox::User=root"
+)
+papt_get() { apt-get -q "${apt_opts[@]}" "$@"; }
+papt_cache() { apt-cache "${apt_opts[@]}" "$@"; }
+
+# Create the private configuration and refresh the package lists when they
+# are missing, older than a day, or FE_APT_UPDATE=1.
+apt_setup() {
+	command -v apt-get >/dev/null || die "apt-get not found (Debian/Ubuntu host needed)"
+	[ -r "$keyring" ] || die "$keyring missing (apt-get install debian-archive-keyring)"
+	mkdir -p "$aptdir/etc/sources.list.d" "$aptdir/etc/preferences.d" \
+		"$aptdir/lists/partial" "$aptdir/cache/archives/partial"
+	touch "$aptdir/status"
+	local suite sources=""
+	for suite in bookworm bookworm-updates bookworm-backports; do
+		sources+="deb [signed-by=$keyring] $mirror/debian $suite main"$'\n'
+	done
+	sources+="deb [signed-by=$keyring] $mirror/debian-security bookworm-security main"$'\n'
+	printf '%s' "$sources" >"$aptdir/etc/sources.list"
+
+	local fresh
+	fresh=$(find "$aptdir/lists" -maxdepth 1 -name '*_Packages*' -mmin -1440 | head -n1)
+	if [ -z "$fresh" ] || [ "${FE_APT_UPDATE:-0}" = 1 ]; then
+		log "apt-get update (private lists in $aptdir)"
+		papt_get update >&2
+	fi
+}
+
+# Newest ABI among real packages matching an extended regex whose first
+# group is the ABI, e.g. '^linux-image-(6\.12\.[0-9]+\+deb12[.0-9]*)-amd64-unsigned$'.
+newest_abi() {
+	papt_cache search --names-only "$1" | cut -d' ' -f1 |
+		sed -En "s/$1/\\1/p" | sort -V | tail -n1
+}
+
+# The kernel image package: the -unsigned one when it exists (same binary
+# without the Secure Boot signature), else the signed one.
+image_package() {
+	local kver=$1
+	if papt_cache show "linux-image-$kver-unsigned" >/dev/null 2>&1; then
+		echo "linux-image-$kver-unsigned"
+	else
+		echo "linux-image-$kver"
+	fi
+}
+
+# Headers package plus the -common headers and linux-kbuild it depends on.
+headers_packages() {
+	local kver=$1
+	echo "linux-headers-$kver"
+	papt_cache depends "linux-headers-$kver" |
+		sed -En 's/^ *Depends: (linux-(headers|kbuild)-[^ ]+).*/\1/p' | sort -u
+}
+
+# ---------------------------------------------------------------------------
+# Unpacking and path fix-ups.
+
+# Rewrite absolute symlinks and the absolute `include` of Debian's headers
+# Makefiles so they point inside $root.
+fix_paths() {
+	local root=$1 link target mk
+	while IFS= read -r -d '' link; do
+		target=$(readlink "$link")
+		case "$target" in
+		/*) ln -sfn "$root$target" "$link" ;;
+		esac
+	done < <(find "$root" -type l -print0)
+	for mk in "$root"/usr/src/linux-headers-*/Makefile; do
+		[ -f "$mk" ] || continue
+		sed -i -E "s#^(-?include )/usr/src/#\\1$root/usr/src/#" "$mk"
+	done
+}
+
+# fetch_debian NAME: download and unpack the newest kernel of that kind.
+fetch_debian() {
+	local name=$1 abi kver
+	local dir=$cache/kernels/$name
+	apt_setup
+	case "$name" in
+	6.12)
+		abi=${FE_KABI_612:-$(newest_abi '^linux-image-(6\.12\.[0-9]+\+deb12[.0-9]*)-amd64-unsigned$')}
+		kver=$abi-amd64
+		;;
+	rt)
+		abi=${FE_KABI_RT:-$(newest_abi '^linux-image-(6\.1\.0-[0-9]+)-rt-amd64-unsigned$')}
+		kver=$abi-rt-amd64
+		;;
+	esac
+	[ -n "$abi" ] || die "no $name kernel found in the package lists ($aptdir/lists)"
+
+	if [ -f "$dir/kernel.env" ] && grep -qxF "FE_KVER=$kver" "$dir/kernel.env"; then
+		log "$name: $kver already unpacked in $dir/root"
+		return 0
+	fi
+
+	local pkgs
+	mapfile -t pkgs < <(image_package "$kver"; headers_packages "$kver")
+	log "$name: $kver: downloading ${pkgs[*]}"
+	rm -rf "$dir/debs" "$dir/root" "$dir/kernel.env"
+	mkdir -p "$dir/debs"
+	(cd "$dir/debs" && papt_get download "${pkgs[@]}" >&2)
+
+	log "$name: unpacking into $dir/root"
+	mkdir -p "$dir/root"
+	local deb
+	for deb in "$dir"/debs/*.deb; do
+		dpkg -x "$deb" "$dir/root"
+	done
+	fix_paths "$dir/root"
+
+	[ -f "$dir/root/boot/vmlinuz-$kver" ] || die "no boot/vmlinuz-$kver in the image package"
+	[ -f "$dir/root/usr/src/linux-headers-$kver/Makefile" ] || die "no headers for $kver"
+	# Written last: its presence means the unpacked tree is complete.
+	echo "FE_KVER=$kver" >"$dir/kernel.env"
+	log "$name: ready ($kver)"
+}
+
+# ---------------------------------------------------------------------------
+# The interface: eval-able lines.
+
+print_env() {
+	printf 'FE_KNAME=%q\nFE_KVER=%q\nFE_VMLINUZ=%q\nFE_KDIR=%q\nFE_MODDIR=%q\n' "$@"
+}
+
+env_debian() {
+	local name=$1 dir=$cache/kernels/$1 kver
+	if [ ! -f "$dir/kernel.env" ]; then
+		log "$name kernel not fetched yet, fetching it now"
+		fetch_debian "$name"
+	fi
+	kver=$(sed -n 's/^FE_KVER=//p' "$dir/kernel.env")
+	print_env "$name" "$kver" "$dir/root/boot/vmlinuz-$kver" \
+		"$dir/root/usr/src/linux-headers-$kver" "$dir/root/lib/modules/$kver"
+}
+
+env_debug() {
+	local top=$cache/debug build=$cache/debug/build kver
+	if [ ! -f "$build/.fastecho-stamp" ] || [ ! -f "$build/arch/x86/boot/bzImage" ]; then
+		die "debug kernel not built: run scripts/build-debug-kernel.sh (or $0 fetch debug); takes 30+ minutes on 2 CPUs"
+	fi
+	kver=$(cat "$build/include/config/kernel.release")
+	print_env debug "$kver" "$build/arch/x86/boot/bzImage" "$build" "$top/root/lib/modules/$kver"
+}
+
+[ $# = 2 ] || usage
+cmd=$1 name=$2
+case "$cmd:$name" in
+env:6.12 | env:rt) env_debian "$name" ;;
+env:debug) env_debug ;;
+fetch:6.12 | fetch:rt) fetch_debian "$name" ;;
+fetch:debug) "$here/build-debug-kernel.sh" ;;
+*) usage ;;
+esac
