@@ -18,31 +18,29 @@
 
 #include "fastecho.h"
 
-#define FASTECHO_VERSION	"1.0.0"
-#define FASTECHO_MAX_CONNS	1048576
-#define FASTECHO_MAX_BACKLOG	65535
-#define FASTECHO_MIN_BUFSIZE	64
-#define FASTECHO_MAX_BUFSIZE	(4 << 20)
+#define FASTECHO_VERSION "1.0.0"
+#define FASTECHO_MAX_CONNS 1048576
+#define FASTECHO_MAX_BACKLOG 65535
+#define FASTECHO_MIN_BUFSIZE 64
+#define FASTECHO_MAX_BUFSIZE (4 << 20)
 /* An idle_timeout in jiffies must fit in a long, and a day is plenty. */
-#define FASTECHO_MAX_IDLE	(7 * 24 * 3600)
+#define FASTECHO_MAX_IDLE (7 * 24 * 3600)
 
 static int port = 12345;
 module_param(port, int, 0444);
-MODULE_PARM_DESC(port, "TCP port to listen on, 1-65535 (default 12345)");
+MODULE_PARM_DESC(port, "TCP port to listen on, 1-65535");
 
 static char *addr;
 module_param(addr, charp, 0444);
-MODULE_PARM_DESC(addr,
-		 "Address to bind, IPv4 or IPv6 (default: all addresses, IPv6 and IPv4)");
+MODULE_PARM_DESC(addr, "Bind address, IPv4 or IPv6 (default: all, both)");
 
 static int backlog = 1024;
 module_param(backlog, int, 0444);
-MODULE_PARM_DESC(backlog, "listen() backlog, 1-65535 (default 1024)");
+MODULE_PARM_DESC(backlog, "listen() backlog, 1-65535");
 
 static unsigned int bufsize = 16384;
 module_param(bufsize, uint, 0444);
-MODULE_PARM_DESC(bufsize,
-		 "Echo buffer per connection in bytes, 64-4194304 (default 16384)");
+MODULE_PARM_DESC(bufsize, "Echo buffer per connection, 64-4194304 bytes");
 
 static int max_conns = 1024;
 static unsigned int idle_timeout;
@@ -96,12 +94,10 @@ static const struct kernel_param_ops fastecho_idle_timeout_ops = {
 };
 
 module_param_cb(max_conns, &fastecho_max_conns_ops, &max_conns, 0644);
-MODULE_PARM_DESC(max_conns,
-		 "Most connections served at once, 1-1048576; more are reset (default 1024, writable)");
+MODULE_PARM_DESC(max_conns, "Most connections at once, 1-1048576 (int)");
 
 module_param_cb(idle_timeout, &fastecho_idle_timeout_ops, &idle_timeout, 0644);
-MODULE_PARM_DESC(idle_timeout,
-		 "Close a connection idle or stalled this many seconds, 0 = never (default 0, writable, applies to new connections)");
+MODULE_PARM_DESC(idle_timeout, "Idle/stalled seconds to close, 0=off (uint)");
 
 int fastecho_max_conns(void)
 {

@@ -136,7 +136,7 @@ void fastecho_net_tune(struct socket *sock, unsigned int idle_timeout)
 int fastecho_net_recv(struct socket *sock, void *buf, size_t len)
 {
 	struct kvec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr msg = { };
+	struct msghdr msg = {};
 
 	return kernel_recvmsg(sock, &msg, &iov, 1, len, 0);
 }

@@ -96,7 +96,7 @@ struct fastecho_server {
 	int listen_err;
 	struct sockaddr_storage bound;
 
-	struct mutex lock;
+	struct mutex lock; /* see @lock above */
 	struct list_head live;
 	struct list_head dead;
 	bool stopping;
@@ -207,8 +207,8 @@ static void fastecho_conn_account(struct fastecho_server *srv,
 				    conn->id, &conn->peer, err);
 		break;
 	}
-	pr_debug("connection %llu from %pISpc closed (%d): %llu bytes in, %llu out\n",
-		 conn->id, &conn->peer, err, conn->bytes_in, conn->bytes_out);
+	pr_debug("connection %llu closed (%d): %llu bytes in, %llu out\n",
+		 conn->id, err, conn->bytes_in, conn->bytes_out);
 }
 
 /*
@@ -320,7 +320,8 @@ static int fastecho_listener_setup(struct fastecho_server *srv)
 			pr_err("cannot listen on %pISpc: port %u is already in use\n",
 			       &addr, fastecho_net_port(&addr));
 		else
-			pr_err("cannot listen on %pISpc: error %d\n", &addr, err);
+			pr_err("cannot listen on %pISpc: error %d\n", &addr,
+			       err);
 		srv->lsock = NULL;
 		return err;
 	}
@@ -470,8 +471,8 @@ void fastecho_server_show_conns(struct seq_file *m)
 	struct fastecho_server *srv = &fastecho_srv;
 	struct fastecho_conn *conn;
 
-	seq_printf(m, "%5s %-47s %16s %16s %7s\n",
-		   "id", "peer", "bytes_in", "bytes_out", "age_s");
+	seq_printf(m, "%5s %-47s %16s %16s %7s\n", "id", "peer", "bytes_in",
+		   "bytes_out", "age_s");
 	mutex_lock(&srv->lock);
 	list_for_each_entry(conn, &srv->live, node)
 		seq_printf(m, "%5llu %-47pISpc %16llu %16llu %7lu\n", conn->id,
