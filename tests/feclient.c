@@ -1,0 +1,1213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * feclient: the fastecho test suite's client, one static binary with many
+ * modes. Every mode checks one thing, exits 0 when it holds and otherwise
+ * prints one line saying why and exits 1. Nothing may hang: every wait has
+ * a deadline, and a hard alarm ends the process (exit 3) past the -t limit.
+ *
+ *   feclient MODE [options]
+ *
+ * Modes:
+ *   echo      send data (-f FILE, "-" = stdin, or -n BYTES of random binary
+ *             with NULs) in -w byte writes, verify the echo byte for byte
+ *   pipeline  send -n messages of -m bytes without waiting, verify all
+ *   halfclose send -n bytes, shutdown(SHUT_WR), expect all back then EOF
+ *   rst       -c clients each send -n bytes, read part, then RST (linger 0)
+ *   hold      open -c connections, verify each with one echo, then hold them
+ *             until SIGTERM/SIGINT/SIGUSR1, -u FILE exists, or -t runs out
+ *   noread    -c clients send until their buffers are full (at most -n
+ *             bytes each), never read; hold them like "hold"
+ *   stream    -c clients echo continuously until the server closes them or
+ *             they are told to stop (for rmmod under load)
+ *   flood     connect/close as fast as possible for -d seconds (-c threads)
+ *   soak      -c threads of random clients for -d seconds: random sizes,
+ *             random full echo / half-close / RST / early close; completed
+ *             connections must echo exactly what was sent
+ *   maxconn   -c attempts one after another, each probed with one echo:
+ *             served, or closed by the server (rejected); at most -x served,
+ *             none left hanging, the served ones still echo at the end
+ *   idle      one echo, then idle: the server must close us after between
+ *             -a and -b seconds
+ *   busy      one echo every -i ms for -d seconds: must never be closed
+ *   listen    hold a listening socket on -h/-p (to make the port busy)
+ *   refused   connecting must fail with ECONNREFUSED
+ *
+ * Options:
+ *   -h HOST[,HOST]  IPv4 or IPv6 literal(s), default 127.0.0.1; with a list,
+ *                   connections alternate between them
+ *   -p PORT    default 12345        -t SEC   time limit, default 60
+ *   -c N       clients/attempts     -n N     bytes or messages
+ *   -m N       message size         -w N     write size
+ *   -f FILE    data file            -d SEC   duration
+ *   -i MS      interval             -a/-b S  idle close window
+ *   -x N       max served           -r FILE  touched when ready
+ *   -u FILE    stop when it exists  -s SEED  random seed
+ *   -q         quiet on success
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_HOSTS 4
+
+static const char *mode = "?";
+static struct sockaddr_storage hosts[MAX_HOSTS];
+static socklen_t hostlens[MAX_HOSTS];
+static int nhosts;
+static int opt_port = 12345;
+static int opt_timeout = 60;
+static long opt_count = 1;
+static long opt_n = -1;
+static long opt_msg = 64;
+static long opt_write = 65536;
+static const char *opt_file;
+static double opt_duration = 10;
+static long opt_interval = 1000;
+static double opt_min = -1, opt_max = -1;
+static long opt_maxserved = -1;
+static const char *opt_ready;
+static const char *opt_until;
+static unsigned int opt_seed;
+static int opt_quiet;
+static volatile sig_atomic_t stop_flag;
+
+/* ---- reporting ---------------------------------------------------------- */
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("feclient %s: FAIL ", mode);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	exit(1);
+}
+
+static void pass(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!opt_quiet) {
+		printf("feclient %s: ok ", mode);
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+		printf("\n");
+	}
+	fflush(stdout);
+	exit(0);
+}
+
+static void on_alarm(int sig)
+{
+	char msg[96];
+	int len;
+
+	(void)sig;
+	len = snprintf(msg, sizeof(msg),
+		       "feclient %s: FAIL hard time limit (%d s) reached\n",
+		       mode, opt_timeout);
+	if (write(1, msg, len) < 0)
+		_exit(3);
+	_exit(3);
+}
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+/* ---- time --------------------------------------------------------------- */
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double t_start;
+
+/* Milliseconds left until @deadline (absolute, from now()), at least 0. */
+static int ms_left(double deadline)
+{
+	double left = deadline - now();
+
+	if (left <= 0)
+		return 0;
+	if (left > 1e6)
+		return 1000000000;
+	return (int)(left * 1000) + 1;
+}
+
+static int should_stop(void)
+{
+	struct stat st;
+
+	if (stop_flag)
+		return 1;
+	if (opt_until && stat(opt_until, &st) == 0)
+		return 1;
+	return 0;
+}
+
+static void touch(const char *path)
+{
+	int fd;
+
+	if (!path)
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* ---- data --------------------------------------------------------------- */
+
+/* xorshift, per caller state; good enough for test data */
+static uint32_t rnd(uint32_t *s)
+{
+	uint32_t x = *s ? *s : 0x9e3779b9u;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*s = x;
+	return x;
+}
+
+/* Random binary with plenty of NULs and every other byte value. */
+static void fill_random(unsigned char *buf, size_t len, uint32_t *seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		uint32_t r = rnd(seed);
+
+		buf[i] = (r & 0x700) == 0 ? 0 : (unsigned char)r;
+	}
+}
+
+static unsigned char *read_all(int fd, size_t *lenp)
+{
+	size_t cap = 1 << 20, len = 0;
+	unsigned char *buf = malloc(cap);
+	ssize_t n;
+
+	if (!buf)
+		fail("out of memory");
+	for (;;) {
+		if (len == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			if (!buf)
+				fail("out of memory");
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			fail("read input: %s", strerror(errno));
+		if (n == 0)
+			break;
+		len += n;
+	}
+	*lenp = len;
+	return buf;
+}
+
+/* ---- sockets ------------------------------------------------------------ */
+
+static void parse_hosts(const char *list)
+{
+	char *copy = strdup(list), *tok, *save = NULL;
+
+	nhosts = 0;
+	for (tok = strtok_r(copy, ",", &save); tok && nhosts < MAX_HOSTS;
+	     tok = strtok_r(NULL, ",", &save)) {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)&hosts[nhosts];
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&hosts[nhosts];
+		char *h = tok;
+		size_t hl = strlen(h);
+
+		if (h[0] == '[' && hl > 2 && h[hl - 1] == ']') {
+			h[hl - 1] = 0;
+			h++;
+		}
+		memset(&hosts[nhosts], 0, sizeof(hosts[nhosts]));
+		if (inet_pton(AF_INET, h, &a4->sin_addr) == 1) {
+			a4->sin_family = AF_INET;
+			hostlens[nhosts] = sizeof(*a4);
+		} else if (inet_pton(AF_INET6, h, &a6->sin6_addr) == 1) {
+			a6->sin6_family = AF_INET6;
+			hostlens[nhosts] = sizeof(*a6);
+		} else {
+			fprintf(stderr, "feclient: bad address '%s'\n", h);
+			exit(2);
+		}
+		nhosts++;
+	}
+	free(copy);
+}
+
+static void set_port(int port)
+{
+	int i;
+
+	for (i = 0; i < nhosts; i++) {
+		if (hosts[i].ss_family == AF_INET)
+			((struct sockaddr_in *)&hosts[i])->sin_port = htons(port);
+		else
+			((struct sockaddr_in6 *)&hosts[i])->sin6_port = htons(port);
+	}
+}
+
+static void set_nonblock(int fd)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+static void rst_close(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+static int wait_fd(int fd, short events, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int r;
+
+	do {
+		r = poll(&pfd, 1, ms);
+	} while (r < 0 && errno == EINTR);
+	return r;
+}
+
+/*
+ * Connect to host number @which (mod nhosts), non-blocking, within @ms.
+ * Returns the (non-blocking) socket, or -1 with errno set.
+ */
+static int fe_connect(int which, int ms)
+{
+	int h = which % nhosts, fd, err = 0, one = 1;
+	socklen_t elen = sizeof(err);
+
+	fd = socket(hosts[h].ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	set_nonblock(fd);
+	if (connect(fd, (struct sockaddr *)&hosts[h], hostlens[h]) == 0)
+		return fd;
+	if (errno != EINPROGRESS) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	if (wait_fd(fd, POLLOUT, ms) <= 0) {
+		close(fd);
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+	if (err) {
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Outcome of one echo exchange. XFER_OK: all bytes echoed (and EOF seen when
+ * asked for). Others: how it ended; @why has the details.
+ */
+enum xfer_res { XFER_OK, XFER_EOF, XFER_RESET, XFER_MISMATCH, XFER_TIMEOUT,
+		XFER_ERROR };
+
+struct xfer {
+	const unsigned char *buf;
+	size_t len;
+	size_t chunk;		/* bytes per send() */
+	int halfclose;		/* shutdown(SHUT_WR) once everything is sent */
+	int expect_eof;		/* then require EOF after the last byte */
+	double deadline;
+	size_t sent, recvd;	/* out */
+	char why[160];		/* out */
+};
+
+static enum xfer_res do_xfer(int fd, struct xfer *x)
+{
+	unsigned char rbuf[65536];
+	int shut = 0;
+
+	x->sent = x->recvd = 0;
+	x->why[0] = 0;
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int r;
+
+		if (x->sent < x->len)
+			pfd.events |= POLLOUT;
+		r = poll(&pfd, 1, ms_left(x->deadline));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			snprintf(x->why, sizeof(x->why),
+				 "timed out: sent %zu/%zu, echoed %zu", x->sent,
+				 x->len, x->recvd);
+			return XFER_TIMEOUT;
+		}
+		if (pfd.revents & POLLOUT) {
+			size_t want = x->len - x->sent;
+			ssize_t n;
+
+			if (want > x->chunk)
+				want = x->chunk;
+			n = send(fd, x->buf + x->sent, want, MSG_NOSIGNAL);
+			if (n > 0) {
+				x->sent += n;
+			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				snprintf(x->why, sizeof(x->why),
+					 "send after %zu bytes: %s", x->sent,
+					 strerror(errno));
+				return errno == ECONNRESET || errno == EPIPE ?
+					XFER_RESET : XFER_ERROR;
+			}
+			if (x->sent == x->len && x->halfclose && !shut) {
+				shutdown(fd, SHUT_WR);
+				shut = 1;
+			}
+		}
+		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = recv(fd, rbuf, sizeof(rbuf), 0);
+
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			if (n < 0) {
+				snprintf(x->why, sizeof(x->why),
+					 "recv after %zu echoed bytes: %s",
+					 x->recvd, strerror(errno));
+				return errno == ECONNRESET ? XFER_RESET :
+					XFER_ERROR;
+			}
+			if (n == 0) {
+				if (x->recvd == x->len)
+					return XFER_OK;
+				snprintf(x->why, sizeof(x->why),
+					 "EOF after %zu of %zu bytes echoed",
+					 x->recvd, x->len);
+				return XFER_EOF;
+			}
+			if (x->recvd + n > x->len) {
+				snprintf(x->why, sizeof(x->why),
+					 "%zu bytes more than sent",
+					 x->recvd + n - x->len);
+				return XFER_MISMATCH;
+			}
+			if (memcmp(rbuf, x->buf + x->recvd, n)) {
+				ssize_t i = 0;
+
+				while (rbuf[i] == x->buf[x->recvd + i])
+					i++;
+				snprintf(x->why, sizeof(x->why),
+					 "byte %zu differs: got 0x%02x, sent 0x%02x",
+					 x->recvd + i, rbuf[i],
+					 x->buf[x->recvd + i]);
+				return XFER_MISMATCH;
+			}
+			x->recvd += n;
+			if (x->recvd == x->len && !x->expect_eof &&
+			    x->sent == x->len)
+				return XFER_OK;
+		}
+	}
+}
+
+/* One short echo on @fd with tag @tag; 0 on success, else -1 and @why. */
+static int probe_echo(int fd, long tag, int ms, char *why, size_t whylen)
+{
+	unsigned char msg[64];
+	struct xfer x = { 0 };
+	enum xfer_res r;
+
+	x.len = snprintf((char *)msg, sizeof(msg), "probe %ld\n", tag);
+	x.buf = msg;
+	x.chunk = x.len;
+	x.deadline = now() + ms / 1000.0;
+	r = do_xfer(fd, &x);
+	if (r == XFER_OK)
+		return 0;
+	snprintf(why, whylen, "%s", x.why);
+	return r == XFER_EOF || r == XFER_RESET ? -2 : -1;
+}
+
+static void raise_nofile(long want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if ((long)rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want;
+	if ((long)rl.rlim_max < want)
+		rl.rlim_max = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl)) {
+		getrlimit(RLIMIT_NOFILE, &rl);
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* Sleep in small steps until told to stop or @deadline. */
+static void hold_until(double deadline)
+{
+	while (!should_stop() && now() < deadline)
+		usleep(50000);
+}
+
+/* ---- modes -------------------------------------------------------------- */
+
+static double deadline_all(void)
+{
+	return t_start + opt_timeout - 1;
+}
+
+static void run_one_xfer(const unsigned char *buf, size_t len, size_t chunk,
+			 int halfclose, const char *what)
+{
+	struct xfer x = { 0 };
+	enum xfer_res r;
+	int fd;
+
+	fd = fe_connect(0, ms_left(deadline_all()));
+	if (fd < 0)
+		fail("connect: %s", strerror(errno));
+	x.buf = buf;
+	x.len = len;
+	x.chunk = chunk ? chunk : 1;
+	x.halfclose = halfclose;
+	x.expect_eof = halfclose;
+	x.deadline = deadline_all();
+	r = do_xfer(fd, &x);
+	if (r != XFER_OK)
+		fail("%s", x.why);
+	close(fd);
+	pass("%zu bytes %s in %.2f s", len, what, now() - t_start);
+}
+
+static void mode_echo(void)
+{
+	unsigned char *buf;
+	size_t len;
+	uint32_t seed = opt_seed;
+
+	if (opt_file) {
+		int fd = strcmp(opt_file, "-") ? open(opt_file, O_RDONLY) : 0;
+
+		if (fd < 0)
+			fail("open %s: %s", opt_file, strerror(errno));
+		buf = read_all(fd, &len);
+		if (fd)
+			close(fd);
+	} else {
+		len = opt_n < 0 ? 4096 : opt_n;
+		buf = malloc(len + 1);
+		if (!buf)
+			fail("out of memory");
+		fill_random(buf, len, &seed);
+	}
+	run_one_xfer(buf, len, opt_write, 0, "echoed byte for byte");
+}
+
+static void mode_pipeline(void)
+{
+	long n = opt_n < 0 ? 10000 : opt_n, m = opt_msg < 12 ? 12 : opt_msg, i;
+	unsigned char *buf = malloc(n * m);
+	char tmp[32];
+
+	if (!buf)
+		fail("out of memory");
+	for (i = 0; i < n; i++) {
+		unsigned char *p = buf + i * m;
+
+		memset(p, 'a' + i % 26, m);
+		snprintf(tmp, sizeof(tmp), "%010ld", i);
+		memcpy(p, tmp, 10);
+		p[m - 1] = '\n';
+	}
+	run_one_xfer(buf, n * m, m, 0, "in pipelined messages echoed");
+}
+
+static void mode_halfclose(void)
+{
+	size_t len = opt_n < 0 ? 65536 : opt_n;
+	unsigned char *buf = malloc(len + 1);
+	uint32_t seed = opt_seed;
+
+	if (!buf)
+		fail("out of memory");
+	fill_random(buf, len, &seed);
+	run_one_xfer(buf, len, opt_write, 1, "echoed, then EOF after shutdown");
+}
+
+static void mode_rst(void)
+{
+	long n = opt_count, i;
+	size_t len = opt_n < 0 ? 32768 : opt_n;
+	int *fds = calloc(n, sizeof(int));
+	unsigned char *buf = malloc(len + 1), rbuf[4096];
+	uint32_t seed = opt_seed;
+
+	if (!fds || !buf)
+		fail("out of memory");
+	raise_nofile(n + 64);
+	fill_random(buf, len, &seed);
+	/* Everyone connects, sends, and sees some echo ... */
+	for (i = 0; i < n; i++) {
+		ssize_t got;
+
+		fds[i] = fe_connect(i, ms_left(deadline_all()));
+		if (fds[i] < 0)
+			fail("client %ld connect: %s", i, strerror(errno));
+		if (wait_fd(fds[i], POLLOUT, ms_left(deadline_all())) <= 0 ||
+		    send(fds[i], buf, len, MSG_NOSIGNAL) <= 0)
+			fail("client %ld send: %s", i, strerror(errno));
+		if (wait_fd(fds[i], POLLIN, ms_left(deadline_all())) <= 0)
+			fail("client %ld: no echo before the time limit", i);
+		got = recv(fds[i], rbuf, sizeof(rbuf) < len ? sizeof(rbuf) : len, 0);
+		if (got <= 0)
+			fail("client %ld: recv %zd: %s", i, got,
+			     got ? strerror(errno) : "EOF");
+		if (memcmp(rbuf, buf, got))
+			fail("client %ld: echo differs", i);
+	}
+	/* ... then all reset their connections mid-stream. */
+	for (i = 0; i < n; i++)
+		rst_close(fds[i]);
+	pass("%ld clients reset mid-stream", n);
+}
+
+static void mode_hold(void)
+{
+	long n = opt_count, i, lost = 0;
+	int *fds = calloc(n, sizeof(int));
+	char why[160];
+	double deadline = deadline_all();
+
+	if (!fds)
+		fail("out of memory");
+	raise_nofile(n + 64);
+	for (i = 0; i < n; i++) {
+		fds[i] = fe_connect(i, ms_left(deadline));
+		if (fds[i] < 0)
+			fail("connection %ld of %ld: connect: %s", i + 1, n,
+			     strerror(errno));
+		if (probe_echo(fds[i], i, ms_left(deadline), why, sizeof(why)))
+			fail("connection %ld of %ld: %s", i + 1, n, why);
+	}
+	printf("feclient hold: %ld connections open and echoing\n", n);
+	fflush(stdout);
+	touch(opt_ready);
+	hold_until(deadline);
+	/* How many did the server close while we held them? */
+	for (i = 0; i < n; i++) {
+		char c;
+		ssize_t r = recv(fds[i], &c, 1, MSG_DONTWAIT);
+
+		if (r == 0 || (r < 0 && errno != EAGAIN))
+			lost++;
+		close(fds[i]);
+	}
+	if (stop_flag || (opt_until && should_stop()))
+		pass("%ld connections held; %ld closed by the server", n, lost);
+	fail("not told to stop within %d s (held %ld, %ld closed by server)",
+	     opt_timeout, n, lost);
+}
+
+static void mode_noread(void)
+{
+	long n = opt_count, i;
+	int *fds = calloc(n, sizeof(int));
+	unsigned char buf[65536];
+	size_t total = 0;
+	double deadline = deadline_all();
+	uint32_t seed = opt_seed;
+
+	if (!fds)
+		fail("out of memory");
+	raise_nofile(n + 64);
+	fill_random(buf, sizeof(buf), &seed);
+	for (i = 0; i < n; i++) {
+		fds[i] = fe_connect(i, ms_left(deadline));
+		if (fds[i] < 0)
+			fail("client %ld connect: %s", i, strerror(errno));
+	}
+	/*
+	 * Send until nothing more goes in for a while (every buffer on the way
+	 * is full), or -n bytes per client (default 16 MiB) are out.
+	 */
+	for (i = 0; i < n; i++) {
+		size_t mine = 0, cap = opt_n > 0 ? (size_t)opt_n : 16 << 20;
+
+		while (mine < cap) {
+			ssize_t w = send(fds[i], buf, sizeof(buf), MSG_NOSIGNAL);
+
+			if (w > 0) {
+				total += w;
+				mine += w;
+				continue;
+			}
+			if (w < 0 && errno == EAGAIN &&
+			    wait_fd(fds[i], POLLOUT, 300) > 0)
+				continue;
+			break;
+		}
+	}
+	printf("feclient noread: %ld clients sent %zu bytes and stopped reading\n",
+	       n, total);
+	fflush(stdout);
+	touch(opt_ready);
+	hold_until(deadline);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	pass("%ld clients held (%zu bytes sent, none read)", n, total);
+}
+
+/* -- threaded modes -- */
+
+struct worker {
+	pthread_t tid;
+	int id;
+	uint32_t seed;
+	double end;
+	/* results */
+	long conns, completed, halfclosed, resets, aborts, refused, errors;
+	unsigned long long bytes;
+	char err[200];
+};
+
+static void *flood_worker(void *arg)
+{
+	struct worker *w = arg;
+	char c = 'x';
+
+	while (now() < w->end && !should_stop()) {
+		int fd = fe_connect(w->id + (int)w->conns, 2000);
+
+		if (fd < 0) {
+			if (errno == ECONNREFUSED)
+				w->refused++;
+			else
+				w->errors++;
+			if (errno == EMFILE || errno == EADDRNOTAVAIL)
+				usleep(10000);
+			continue;
+		}
+		w->conns++;
+		if (send(fd, &c, 1, MSG_NOSIGNAL) < 0)
+			w->resets++;
+		rst_close(fd);
+	}
+	return NULL;
+}
+
+static void *stream_worker(void *arg)
+{
+	struct worker *w = arg;
+	unsigned char buf[16384];
+	int fd;
+
+	fd = fe_connect(w->id, ms_left(w->end));
+	if (fd < 0) {
+		snprintf(w->err, sizeof(w->err), "stream %d connect: %s", w->id,
+			 strerror(errno));
+		return NULL;
+	}
+	w->conns = 1;
+	fill_random(buf, sizeof(buf), &w->seed);
+	/* Keep a transfer in flight until the server goes away or we stop. */
+	while (now() < w->end && !should_stop()) {
+		struct xfer x = { 0 };
+		enum xfer_res r;
+
+		x.buf = buf;
+		x.len = 1 + rnd(&w->seed) % sizeof(buf);
+		x.chunk = 4096;
+		x.deadline = now() + 5;
+		if (x.deadline > w->end)
+			x.deadline = w->end;
+		r = do_xfer(fd, &x);
+		w->bytes += x.recvd;
+		if (r == XFER_OK) {
+			w->completed++;
+			continue;
+		}
+		if (r == XFER_EOF || r == XFER_RESET) {
+			w->resets++;	/* closed by the server: expected */
+			break;
+		}
+		if (r == XFER_TIMEOUT && (should_stop() || now() >= w->end))
+			break;
+		snprintf(w->err, sizeof(w->err), "stream %d: %s", w->id, x.why);
+		break;
+	}
+	close(fd);
+	return NULL;
+}
+
+static void *soak_worker(void *arg)
+{
+	struct worker *w = arg;
+	size_t cap = 256 * 1024;
+	unsigned char *buf = malloc(cap);
+	unsigned char junk[4096];
+
+	if (!buf) {
+		snprintf(w->err, sizeof(w->err), "out of memory");
+		return NULL;
+	}
+	fill_random(buf, cap, &w->seed);
+	while (now() < w->end && !should_stop() && !w->err[0]) {
+		uint32_t r = rnd(&w->seed);
+		size_t len = 1 + rnd(&w->seed) % (r % 4 == 0 ? cap : 4096);
+		size_t off = rnd(&w->seed) % (cap - len + 1);
+		int kind = rnd(&w->seed) % 100, fd;
+		struct xfer x = { 0 };
+		enum xfer_res res;
+
+		fd = fe_connect(w->id + (int)w->conns, 5000);
+		if (fd < 0) {
+			snprintf(w->err, sizeof(w->err),
+				 "connect #%ld: %s", w->conns, strerror(errno));
+			break;
+		}
+		w->conns++;
+		x.buf = buf + off;
+		x.len = len;
+		x.chunk = 1 + rnd(&w->seed) % 16384;
+		x.deadline = now() + 20;
+		if (kind < 60) {
+			/* complete echo, then a normal close */
+			res = do_xfer(fd, &x);
+			if (res != XFER_OK) {
+				snprintf(w->err, sizeof(w->err),
+					 "full echo of %zu bytes: %s", len, x.why);
+			} else {
+				w->completed++;
+				w->bytes += len;
+			}
+			close(fd);
+		} else if (kind < 75) {
+			/* half-close: everything back, then EOF */
+			x.halfclose = x.expect_eof = 1;
+			res = do_xfer(fd, &x);
+			if (res != XFER_OK) {
+				snprintf(w->err, sizeof(w->err),
+					 "half-close of %zu bytes: %s", len,
+					 x.why);
+			} else {
+				w->halfclosed++;
+				w->bytes += len;
+			}
+			close(fd);
+		} else {
+			/* send part of it, maybe read a little, then go */
+			ssize_t s = send(fd, x.buf, len / 2 + 1, MSG_NOSIGNAL);
+
+			if (s > 0 && (r & 1) && wait_fd(fd, POLLIN, 200) > 0) {
+				ssize_t g = recv(fd, junk, sizeof(junk),
+						 MSG_DONTWAIT);
+
+				if (g > 0 && memcmp(junk, x.buf, g))
+					snprintf(w->err, sizeof(w->err),
+						 "partial echo differs");
+			}
+			if (kind < 90) {
+				rst_close(fd);
+				w->resets++;
+			} else {
+				close(fd);
+				w->aborts++;
+			}
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+static struct worker *run_workers(long n, void *(*fn)(void *), double end)
+{
+	struct worker *ws = calloc(n, sizeof(*ws));
+	long i;
+
+	if (!ws)
+		fail("out of memory");
+	for (i = 0; i < n; i++) {
+		ws[i].id = i;
+		ws[i].seed = opt_seed * 7919 + i * 104729 + 1;
+		ws[i].end = end;
+		if (pthread_create(&ws[i].tid, NULL, fn, &ws[i]))
+			fail("pthread_create: %s", strerror(errno));
+	}
+	return ws;
+}
+
+static void join_workers(struct worker *ws, long n)
+{
+	long i;
+
+	for (i = 0; i < n; i++)
+		pthread_join(ws[i].tid, NULL);
+}
+
+static void mode_flood(void)
+{
+	long n = opt_count < 1 ? 1 : opt_count, i, conns = 0, refused = 0,
+	     errs = 0;
+	double end = now() + opt_duration;
+	struct worker *ws;
+
+	if (end > deadline_all())
+		end = deadline_all();
+	raise_nofile(n * 4 + 64);
+	ws = run_workers(n, flood_worker, end);
+	touch(opt_ready);
+	join_workers(ws, n);
+	for (i = 0; i < n; i++) {
+		conns += ws[i].conns;
+		refused += ws[i].refused;
+		errs += ws[i].errors;
+	}
+	pass("%ld connects in %.1f s (%ld refused, %ld other errors)", conns,
+	     now() - t_start, refused, errs);
+}
+
+static void mode_stream(void)
+{
+	long n = opt_count, i, conns = 0, closed = 0, done = 0;
+	unsigned long long bytes = 0;
+	struct worker *ws;
+
+	raise_nofile(n + 64);
+	ws = run_workers(n, stream_worker, deadline_all());
+	/* Ready once every stream has moved some data. */
+	for (;;) {
+		long moving = 0;
+
+		for (i = 0; i < n; i++)
+			moving += ws[i].completed > 0 || ws[i].err[0] ||
+				  ws[i].resets;
+		if (moving == n || now() > deadline_all())
+			break;
+		usleep(20000);
+	}
+	printf("feclient stream: %ld transfers in flight\n", n);
+	fflush(stdout);
+	touch(opt_ready);
+	join_workers(ws, n);
+	for (i = 0; i < n; i++) {
+		if (ws[i].err[0])
+			fail("%s", ws[i].err);
+		conns += ws[i].conns;
+		closed += ws[i].resets;
+		done += ws[i].completed;
+		bytes += ws[i].bytes;
+	}
+	if (conns != n)
+		fail("only %ld of %ld streams connected", conns, n);
+	pass("%ld streams, %ld echoes verified (%llu bytes), %ld closed by server",
+	     n, done, bytes, closed);
+}
+
+static void mode_soak(void)
+{
+	long n = opt_count, i;
+	struct worker tot = { 0 };
+	struct worker *ws;
+	double end = now() + opt_duration;
+
+	if (end > deadline_all() - 25)
+		end = deadline_all() - 25;
+	raise_nofile(n + 64);
+	ws = run_workers(n, soak_worker, end);
+	join_workers(ws, n);
+	for (i = 0; i < n; i++) {
+		if (ws[i].err[0])
+			fail("worker %ld: %s", i, ws[i].err);
+		tot.conns += ws[i].conns;
+		tot.completed += ws[i].completed;
+		tot.halfclosed += ws[i].halfclosed;
+		tot.resets += ws[i].resets;
+		tot.aborts += ws[i].aborts;
+		tot.bytes += ws[i].bytes;
+	}
+	if (!tot.completed)
+		fail("no connection completed in %.0f s", opt_duration);
+	pass("%ld connections: %ld full echo, %ld half-close, %ld reset, "
+	     "%ld early close; %llu bytes verified", tot.conns, tot.completed,
+	     tot.halfclosed, tot.resets, tot.aborts, tot.bytes);
+}
+
+static void mode_maxconn(void)
+{
+	long n = opt_count, i, served = 0, rejected = 0, hung = 0, bad = 0;
+	int *fds = calloc(n, sizeof(int));
+	char why[160], lastwhy[160] = "";
+	double deadline = deadline_all();
+
+	if (!fds)
+		fail("out of memory");
+	raise_nofile(n + 64);
+	for (i = 0; i < n; i++) {
+		int r;
+
+		fds[i] = fe_connect(i, ms_left(deadline));
+		if (fds[i] < 0) {
+			/* refused or reset during the handshake: not served */
+			rejected++;
+			continue;
+		}
+		r = probe_echo(fds[i], i, 3000, why, sizeof(why));
+		if (r == 0) {
+			served++;
+			continue;
+		}
+		if (r == -2) {
+			rejected++;
+		} else if (strstr(why, "timed out")) {
+			hung++;
+			snprintf(lastwhy, sizeof(lastwhy), "%s", why);
+		} else {
+			bad++;
+			snprintf(lastwhy, sizeof(lastwhy), "%s", why);
+		}
+		close(fds[i]);
+		fds[i] = -1;
+	}
+	/* The served ones must still echo. */
+	for (i = 0; i < n; i++) {
+		if (fds[i] < 0)
+			continue;
+		if (probe_echo(fds[i], i + n, 5000, why, sizeof(why)))
+			fail("served connection %ld stopped echoing: %s", i, why);
+	}
+	printf("feclient maxconn: served %ld rejected %ld hung %ld other %ld\n",
+	       served, rejected, hung, bad);
+	fflush(stdout);
+	touch(opt_ready);
+	if (opt_until)
+		hold_until(deadline);
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (hung || bad)
+		fail("%ld attempts left hanging, %ld failed oddly (%s)", hung, bad,
+		     lastwhy);
+	if (opt_maxserved >= 0 && served > opt_maxserved)
+		fail("%ld served, more than %ld", served, opt_maxserved);
+	pass("served %ld rejected %ld", served, rejected);
+}
+
+static void mode_idle(void)
+{
+	char why[160], c;
+	double t0, waited;
+	int fd;
+	ssize_t r;
+
+	fd = fe_connect(0, 5000);
+	if (fd < 0)
+		fail("connect: %s", strerror(errno));
+	if (probe_echo(fd, 1, 5000, why, sizeof(why)))
+		fail("first echo: %s", why);
+	t0 = now();
+	touch(opt_ready);
+	if (wait_fd(fd, POLLIN, ms_left(deadline_all())) <= 0)
+		fail("still open after %.1f s", now() - t0);
+	waited = now() - t0;
+	r = recv(fd, &c, 1, 0);
+	if (r > 0)
+		fail("unexpected data after %.1f s", waited);
+	if (opt_min >= 0 && waited < opt_min)
+		fail("closed after %.1f s, before %.1f s", waited, opt_min);
+	if (opt_max >= 0 && waited > opt_max)
+		fail("closed after %.1f s, after %.1f s", waited, opt_max);
+	pass("closed by the server after %.1f s idle (%s)", waited,
+	     r == 0 ? "EOF" : strerror(errno));
+}
+
+static void mode_busy(void)
+{
+	char why[160];
+	double end = now() + opt_duration;
+	long k = 0;
+	int fd;
+
+	fd = fe_connect(0, 5000);
+	if (fd < 0)
+		fail("connect: %s", strerror(errno));
+	touch(opt_ready);
+	while (now() < end) {
+		if (probe_echo(fd, k, 5000, why, sizeof(why)))
+			fail("echo %ld at %.1f s: %s", k, now() - t_start, why);
+		k++;
+		usleep(opt_interval * 1000);
+	}
+	close(fd);
+	pass("%ld echoes over %.1f s, never closed", k, opt_duration);
+}
+
+static void mode_listen(void)
+{
+	int fd, one = 1, zero = 0;
+
+	fd = socket(hosts[0].ss_family, SOCK_STREAM, 0);
+	if (fd < 0)
+		fail("socket: %s", strerror(errno));
+	if (hosts[0].ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	(void)one;
+	if (bind(fd, (struct sockaddr *)&hosts[0], hostlens[0]))
+		fail("bind: %s", strerror(errno));
+	if (listen(fd, 16))
+		fail("listen: %s", strerror(errno));
+	printf("feclient listen: holding port %d\n", opt_port);
+	fflush(stdout);
+	touch(opt_ready);
+	hold_until(deadline_all());
+	close(fd);
+	pass("released port %d", opt_port);
+}
+
+static void mode_refused(void)
+{
+	int fd = fe_connect(0, 5000);
+
+	if (fd >= 0)
+		fail("connected; expected ECONNREFUSED");
+	if (errno != ECONNREFUSED)
+		fail("connect failed with %s, expected ECONNREFUSED",
+		     strerror(errno));
+	pass("connection refused");
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} modes[] = {
+	{ "echo", mode_echo },		{ "pipeline", mode_pipeline },
+	{ "halfclose", mode_halfclose },	{ "rst", mode_rst },
+	{ "hold", mode_hold },		{ "noread", mode_noread },
+	{ "stream", mode_stream },	{ "flood", mode_flood },
+	{ "soak", mode_soak },		{ "maxconn", mode_maxconn },
+	{ "idle", mode_idle },		{ "busy", mode_busy },
+	{ "listen", mode_listen },	{ "refused", mode_refused },
+};
+
+static void usage(void)
+{
+	size_t i;
+
+	fprintf(stderr, "usage: feclient MODE [-h HOST] [-p PORT] [-t SEC] "
+		"[-c N] [-n N] [-m N] [-w N] [-f FILE] [-d SEC] [-i MS] "
+		"[-a SEC] [-b SEC] [-x N] [-r FILE] [-u FILE] [-s SEED] [-q]\n"
+		"modes:");
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		fprintf(stderr, " %s", modes[i].name);
+	fprintf(stderr, "\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *hostlist = "127.0.0.1";
+	struct sigaction sa = { 0 };
+	size_t i;
+	int opt;
+
+	if (argc < 2 || argv[1][0] == '-')
+		usage();
+	mode = argv[1];
+	optind = 2;
+	while ((opt = getopt(argc, argv, "h:p:t:c:n:m:w:f:d:i:a:b:x:r:u:s:q")) != -1) {
+		switch (opt) {
+		case 'h': hostlist = optarg; break;
+		case 'p': opt_port = atoi(optarg); break;
+		case 't': opt_timeout = atoi(optarg); break;
+		case 'c': opt_count = atol(optarg); break;
+		case 'n': opt_n = atol(optarg); break;
+		case 'm': opt_msg = atol(optarg); break;
+		case 'w': opt_write = atol(optarg); break;
+		case 'f': opt_file = optarg; break;
+		case 'd': opt_duration = atof(optarg); break;
+		case 'i': opt_interval = atol(optarg); break;
+		case 'a': opt_min = atof(optarg); break;
+		case 'b': opt_max = atof(optarg); break;
+		case 'x': opt_maxserved = atol(optarg); break;
+		case 'r': opt_ready = optarg; break;
+		case 'u': opt_until = optarg; break;
+		case 's': opt_seed = strtoul(optarg, NULL, 0); break;
+		case 'q': opt_quiet = 1; break;
+		default: usage();
+		}
+	}
+	if (opt_timeout < 2)
+		opt_timeout = 2;
+	if (opt_count < 1)
+		opt_count = 1;
+	if (opt_write < 1)
+		opt_write = 1;
+	if (!opt_seed)
+		opt_seed = (unsigned int)time(NULL) ^ (unsigned int)getpid();
+	parse_hosts(hostlist);
+	set_port(opt_port);
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+	/* The hard limit: a little past -t, for the mode's own clean-up. */
+	alarm(opt_timeout + 5);
+	t_start = now();
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (!strcmp(mode, modes[i].name)) {
+			modes[i].fn();
+			return 0;
+		}
+	}
+	usage();
+	return 2;
+}
