@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# lint.sh: lint the module the way kernel developers do.
+#
+#   checkpatch.pl --strict --no-tree -f   (from Debian's linux-source-6.1)
+#   sparse (C=2) and W=1                  (against the 6.1 headers)
+#   clang-format                          (with the kernel's own .clang-format)
+#
+# checkpatch and .clang-format are taken from /usr/src/linux-source-6.1.tar.xz
+# (package linux-source-6.1, installed by scripts/setup.sh) and cached
+# outside the repo. Prints one TAP line per check; exits 1 if any fails.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cache=${FASTECHO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fastecho}
+lint=$cache/lint
+tarball=$(ls /usr/src/linux-source-6.1.tar.xz 2>/dev/null || true)
+kernel=${KERNEL:-6.1}
+
+cd "$root"
+sources=(fastecho_main.c fastecho_thread.c fastecho_net.c fastecho_net.h
+	fastecho.h)
+
+# --- checkpatch and .clang-format, cached from linux-source ----------------
+if [[ ! -x $lint/scripts/checkpatch.pl || ! -f $lint/.clang-format ]]; then
+	[[ -n $tarball ]] || {
+		echo "lint.sh: needs linux-source-6.1: run scripts/setup.sh" >&2
+		exit 1
+	}
+	mkdir -p "$lint"
+	tar -xJf "$tarball" -C "$lint" --strip-components=1 \
+		linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch \
+		linux-source-6.1/.clang-format
+fi
+
+n=0
+failed=0
+report() { # report STATUS NAME [OUTPUT-FILE]
+	n=$((n + 1))
+	if [[ $1 == 0 ]]; then
+		echo "ok $n - $2"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $2"
+		[[ -z ${3:-} ]] || sed 's/^/# /' "$3"
+	fi
+}
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+# --- checkpatch --------------------------------------------------------------
+st=0
+"$lint/scripts/checkpatch.pl" --strict --no-tree --quiet --show-types \
+	--no-summary -f "${sources[@]}" >"$out" 2>&1 || st=1
+[[ -s $out ]] && st=1
+report $st "checkpatch --strict" "$out"
+
+# --- clang-format --------------------------------------------------------------
+st=0
+: >"$out"
+for f in "${sources[@]}"; do
+	clang-format --style="file:$lint/.clang-format" "$f" |
+		diff -u "$f" - >>"$out" || st=1
+done
+report $st "clang-format (kernel .clang-format)" "$out"
+
+# --- sparse and W=1: a fresh build so every file is checked ----------------
+eval "$("$root/scripts/kernel.sh" env "$kernel")"
+bdir=$root/build/lint
+rm -rf "$bdir"
+mkdir -p "$bdir"
+for f in Kbuild "${sources[@]}"; do
+	ln -s "$root/$f" "$bdir/$f"
+done
+st=0
+make -C "$FE_KDIR" M="$bdir" C=2 W=1 modules >"$out" 2>&1 || st=1
+# Anything but kbuild's own progress lines is a finding.
+if grep -vE '^(make(\[[0-9]+\])?: (Entering|Leaving) directory|  (CC|CHECK|LD|MODPOST|BTF|LDS|AR)\b|  CC \[M\]|  LD \[M\]|Skipping BTF)' \
+	"$out" | grep -q .; then
+	st=1
+fi
+report $st "sparse (C=2) and W=1 against $FE_KVER" "$out"
+
+echo "$((n - failed)) passed, $failed failed"
+((failed == 0))
