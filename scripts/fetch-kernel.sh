@@ -87,8 +87,10 @@ apt_setup() {
 	if [ -z "$fresh" ] || [ "${FE_APT_UPDATE:-0}" = 1 ]; then
 		log "apt-get update (private lists in $aptdir)"
 		papt_get update >&2
+		apt_updated=1
 	fi
 }
+apt_updated=0
 
 # Newest ABI among real packages matching an extended regex whose first
 # group is the ABI, e.g. '^linux-image-(6\.12\.[0-9]+\+deb12[.0-9]*)-amd64-unsigned$'.
@@ -119,17 +121,18 @@ headers_packages() {
 # ---------------------------------------------------------------------------
 # Unpacking and path fix-ups.
 
-# Rewrite absolute symlinks and the absolute `include` of Debian's headers
-# Makefiles so they point inside $root.
+# fix_paths TREE ROOT: TREE is unpacked now and will be renamed to ROOT.
+# Rewrite its absolute symlinks and the absolute `include` of Debian's
+# headers Makefiles so they point inside ROOT.
 fix_paths() {
-	local root=$1 link target mk
+	local tree=$1 root=$2 link target mk
 	while IFS= read -r -d '' link; do
 		target=$(readlink "$link")
 		case "$target" in
 		/*) ln -sfn "$root$target" "$link" ;;
 		esac
-	done < <(find "$root" -type l -print0)
-	for mk in "$root"/usr/src/linux-headers-*/Makefile; do
+	done < <(find "$tree" -type l -print0)
+	for mk in "$tree"/usr/src/linux-headers-*/Makefile; do
 		[ -f "$mk" ] || continue
 		sed -i -E "s#^(-?include )/usr/src/#\\1$root/usr/src/#" "$mk"
 	done
@@ -139,6 +142,10 @@ fix_paths() {
 fetch_debian() {
 	local name=$1 abi kver
 	local dir=$cache/kernels/$name
+	# One fetch at a time per kernel (the harness may ask from two places).
+	mkdir -p "$cache/kernels"
+	exec 9>"$cache/kernels/.$name.lock"
+	flock 9
 	apt_setup
 	case "$name" in
 	6.12)
@@ -157,23 +164,38 @@ fetch_debian() {
 		return 0
 	fi
 
-	local pkgs
+	# Download and unpack next to the current tree and switch only when
+	# the new one is complete: a failed fetch keeps the old kernel usable.
+	local pkgs new=$dir/new
 	mapfile -t pkgs < <(image_package "$kver"; headers_packages "$kver")
 	log "$name: $kver: downloading ${pkgs[*]}"
-	rm -rf "$dir/debs" "$dir/root" "$dir/kernel.env"
-	mkdir -p "$dir/debs"
-	(cd "$dir/debs" && papt_get download "${pkgs[@]}" >&2)
+	rm -rf "$new"
+	mkdir -p "$new/debs"
+	if ! (cd "$new/debs" && papt_get download "${pkgs[@]}" >&2); then
+		rm -rf "$new"
+		# Debian removes superseded kernels from the archive: with lists
+		# from an earlier run, refresh them and pick the newest again.
+		[ "$apt_updated" = 0 ] || die "$name: download of $kver failed"
+		log "$name: download failed, refreshing the package lists"
+		exec 9>&-
+		FE_APT_UPDATE=1 fetch_debian "$name"
+		return
+	fi
 
 	log "$name: unpacking into $dir/root"
-	mkdir -p "$dir/root"
+	mkdir -p "$new/root"
 	local deb
-	for deb in "$dir"/debs/*.deb; do
-		dpkg -x "$deb" "$dir/root"
+	for deb in "$new"/debs/*.deb; do
+		dpkg -x "$deb" "$new/root"
 	done
-	fix_paths "$dir/root"
+	fix_paths "$new/root" "$dir/root"
+	[ -f "$new/root/boot/vmlinuz-$kver" ] || die "no boot/vmlinuz-$kver in the image package"
+	[ -f "$new/root/usr/src/linux-headers-$kver/Makefile" ] || die "no headers for $kver"
 
-	[ -f "$dir/root/boot/vmlinuz-$kver" ] || die "no boot/vmlinuz-$kver in the image package"
-	[ -f "$dir/root/usr/src/linux-headers-$kver/Makefile" ] || die "no headers for $kver"
+	rm -rf "$dir/kernel.env" "$dir/root" "$dir/debs"
+	mv "$new/root" "$dir/root"
+	mv "$new/debs" "$dir/debs"
+	rmdir "$new"
 	# Written last: its presence means the unpacked tree is complete.
 	echo "FE_KVER=$kver" >"$dir/kernel.env"
 	log "$name: ready ($kver)"
