@@ -16,7 +16,8 @@
 #
 # GUEST_CMD's output (stdout and stderr) comes back on a second serial port
 # and is printed here as it arrives. The full console goes to the log
-# (default build/vm-KERNEL.log). Exit status: GUEST_CMD's, or
+# (default build/vm/KERNEL-XXXXXX/console.log, linked from
+# build/vm-KERNEL.log). Exit status: GUEST_CMD's, or
 #   124  the guest did not finish within --timeout (QEMU killed)
 #   125  a kernel splat (Oops, BUG, WARNING, lockdep, ...) is in the guest log
 #   126  the guest died before GUEST_CMD finished (panic, no status marker)
@@ -64,9 +65,16 @@ eval "$envlines"
 	exit 1
 }
 
-work=$root/build/vm-$kernel
-mkdir -p "$work"
-log=${log:-$root/build/vm-$kernel.log}
+# Every run has its own directory: several vm.sh may run at once.
+mkdir -p "$root/build/vm"
+work=$(mktemp -d "$root/build/vm/$kernel-XXXXXX")
+# Keep the ten newest runs' logs.
+ls -dt "$root/build/vm/"*/ 2>/dev/null | tail -n +11 | xargs -r rm -rf
+if [[ -z "$log" ]]; then
+	log=$work/console.log
+	# build/vm-KERNEL.log: the latest run's console
+	ln -sfn "vm/$(basename "$work")/console.log" "$root/build/vm-$kernel.log"
+fi
 mkdir -p "$(dirname "$log")"
 
 # --- Build what goes into the guest -----------------------------------------
@@ -128,7 +136,7 @@ initrd=$work/initramfs.cpio.gz
 out=$work/guest-out
 : >"$out"
 : >"$log"
-cmdline="console=ttyS0 panic=-1 loglevel=4 rdinit=/init $append"
+cmdline="console=ttyS0 panic=-1 loglevel=4 log_buf_len=4M rdinit=/init $append"
 
 echo "vm.sh: booting $FE_KVER ($kernel) smp=$smp mem=$mem timeout=${timeout_s}s" \
 	"append='$append'; console log: $log" >&2
@@ -180,6 +188,9 @@ if [[ -n "$splats" ]]; then
 	((status == 0)) && status=125
 	reason+="${reason:+; }kernel splat"
 fi
+
+# The initramfs and its tree are big and rebuilt every time.
+rm -rf "$stage" "$initrd"
 
 echo "vm.sh: guest finished in ${elapsed}s, command status ${rc:-none}," \
 	"vm.sh status $status${reason:+ ($reason)}" >&2

@@ -1,0 +1,581 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# suite.sh: fastecho's test suite. Runs inside the test guest (busybox ash,
+# as root), prints TAP. scripts/check.sh boots the guest and runs it.
+#
+#   /fe/tests/suite.sh [--only "NAME[,NAME...]"] [--list]
+#
+# NAME is a case name or number (see --list). Every case loads and unloads
+# the module itself; whatever a case leaves behind (clients, a loaded
+# module, fastecho threads) is cleaned up and makes the case fail.
+#
+# Environment: SOAK_SECONDS (default 60), FE_KO (default /fe/fastecho.ko),
+# FE_PORT (default 12345), FECLIENT (default /fe/bin/feclient).
+
+KO=${FE_KO:-/fe/fastecho.ko}
+FC=${FECLIENT:-/fe/bin/feclient}
+PORT=${FE_PORT:-12345}
+SOAK_SECONDS=${SOAK_SECONDS:-60}
+W=/tmp/fe-suite
+
+CASES="load echo binary halfclose_rst concurrent max_conns idle_timeout
+port_in_use bad_params rmmod_under_fire ipv6 soak cycles"
+
+# ---- helpers -------------------------------------------------------------
+
+# Fail the current case (each case runs in a subshell) with a reason.
+fail() {
+	echo "$*" > $W/reason
+	exit 1
+}
+
+diag() {
+	echo "# $*"
+}
+
+uptime_s() {
+	cut -d' ' -f1 /proc/uptime
+}
+
+# seconds since $1 (an uptime_s value), one decimal
+since() {
+	awk -v a="$1" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }'
+}
+
+is_loaded() {
+	grep -q '^fastecho ' /proc/modules
+}
+
+# Load the module with parameters "$@"; the error message is in $W/insmod.err.
+load() {
+	insmod "$KO" "$@" 2> $W/insmod.err
+}
+
+load_ok() {
+	load "$@" || fail "insmod $*: $(cat $W/insmod.err)"
+}
+
+unload_ok() {
+	rmmod fastecho 2> $W/rmmod.err || fail "rmmod: $(cat $W/rmmod.err)"
+}
+
+# A counter from /proc/net/fastecho ("name value" lines).
+stat_get() {
+	awk -v k="$1" '$1 == k { print $2; found = 1; exit }
+		END { if (!found) print "missing" }' /proc/net/fastecho 2>/dev/null
+}
+
+# Connection rows in /proc/net/fastecho (after the "id ..." header).
+stat_rows() {
+	awk 'hdr { n++ } $1 == "id" { hdr = 1 } END { print n + 0 }' \
+		/proc/net/fastecho 2>/dev/null
+}
+
+# Number of connection threads (fastecho/<id>) and listener threads.
+conn_threads() {
+	cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^fastecho/'
+}
+
+listener_threads() {
+	cat /proc/[0-9]*/comm 2>/dev/null | grep -cx 'fastecho'
+}
+
+all_fe_threads() {
+	cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^fastecho'
+}
+
+# wait_until SECONDS COMMAND...: poll until COMMAND succeeds; 1 on timeout.
+wait_until() {
+	local limit=$1 t0
+	shift
+	t0=$(uptime_s)
+	while ! "$@"; do
+		if awk -v a="$t0" -v b="$(uptime_s)" -v l="$limit" \
+			'BEGIN { exit !(b - a > l) }'; then
+			return 1
+		fi
+		usleep 100000
+	done
+	return 0
+}
+
+file_exists() { [ -e "$1" ]; }
+stat_is() { [ "$(stat_get "$1")" = "$2" ]; }
+conn_threads_are() { [ "$(conn_threads)" -eq "$1" ]; }
+
+# Mark the kernel log; dmesg_new prints what came after the mark.
+dmesg_mark() {
+	dmesg | wc -l > $W/dmark
+}
+
+dmesg_new() {
+	dmesg | tail -n +$(($(cat $W/dmark) + 1))
+}
+
+# feclient in the foreground; its output becomes TAP comments.
+fc() {
+	local rc
+	"$FC" "$@" > $W/fc.out 2>&1
+	rc=$?
+	sed 's/^/# /' $W/fc.out
+	return $rc
+}
+
+fc_ok() {
+	fc "$@" || fail "$(tail -n 1 $W/fc.out)"
+}
+
+# feclient in the background: fc_bg NAME ARGS...; output in $W/NAME.out,
+# pid in $W/NAME.pid (and in $W/pids for the clean-up).
+fc_bg() {
+	local name=$1
+	shift
+	"$FC" "$@" > $W/$name.out 2>&1 &
+	echo $! > $W/$name.pid
+	echo $! >> $W/pids
+}
+
+# fc_wait NAME: wait for a background feclient, show its output, return
+# its exit status.
+fc_wait() {
+	local rc
+	wait "$(cat $W/$1.pid)"
+	rc=$?
+	sed "s/^/# [$1] /" $W/$1.out
+	return $rc
+}
+
+# Unreclaimable slab in kB, after dropping caches.
+sunreclaim_kb() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	awk '/^SUnreclaim:/ { print $2 }' /proc/meminfo
+}
+
+# Slab memory in use in kB from /proc/slabinfo, leaving out TIME_WAIT and
+# request minisockets (they outlive connections by design, up to 60 s).
+slab_kb() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	awk 'NR > 2 && $1 !~ /^(tw_sock|request_sock)/ { s += $2 * $4 }
+		END { printf "%d\n", s / 1024 }' /proc/slabinfo
+}
+
+# ---- cases ----------------------------------------------------------------
+
+t_load() {
+	dmesg_mark
+	load_ok
+	is_loaded || fail "insmod succeeded but fastecho is not in /proc/modules"
+	wait_until 5 test "$(listener_threads)" -eq 1 ||
+		fail "$(listener_threads) listener threads named fastecho, want 1"
+	dmesg_new | grep -q "fastecho: listening on \[::\]:$PORT" ||
+		fail "no 'fastecho: listening on [::]:$PORT' line in dmesg"
+	[ -r /proc/net/fastecho ] || fail "/proc/net/fastecho not readable"
+	for k in active accepted rejected idle_timeouts bytes_in bytes_out errors; do
+		v=$(stat_get $k)
+		case "$v" in
+		'' | *[!0-9]*) fail "/proc/net/fastecho: counter $k is '$v'" ;;
+		esac
+	done
+	[ "$(stat_get active)" = 0 ] || fail "active $(stat_get active) right after load"
+	grep -q '^ *id ' /proc/net/fastecho || fail "no 'id ...' header in /proc/net/fastecho"
+	[ "$(cat /sys/module/fastecho/parameters/port)" = "$PORT" ] ||
+		fail "parameters/port is $(cat /sys/module/fastecho/parameters/port)"
+	unload_ok
+	dmesg_new | grep -q 'fastecho: unloaded: [0-9]* connections served, [0-9]* bytes echoed' ||
+		fail "no 'fastecho: unloaded: ...' line in dmesg"
+	[ "$(all_fe_threads)" -eq 0 ] || fail "fastecho threads left after rmmod"
+	[ ! -e /proc/net/fastecho ] || fail "/proc/net/fastecho still there after rmmod"
+}
+
+t_echo() {
+	load_ok
+	out=$(echo "hello fastecho" | timeout 10 nc 127.0.0.1 $PORT)
+	[ "$out" = "hello fastecho" ] || fail "busybox nc got '$out'"
+	# busybox telnet reads a pipe: keep it open long enough for the echo.
+	(printf 'hello telnet\r\n'; sleep 2) | timeout 10 telnet 127.0.0.1 $PORT \
+		> $W/telnet.out 2>&1
+	grep -q 'hello telnet' $W/telnet.out ||
+		fail "busybox telnet got '$(head -c 100 $W/telnet.out | tr -d '\r\n')'"
+	head -c 65536 /dev/urandom > $W/blob64k
+	timeout 20 nc 127.0.0.1 $PORT < $W/blob64k > $W/blob64k.out
+	cmp -s $W/blob64k $W/blob64k.out ||
+		fail "busybox nc: 64 KiB file came back as $(wc -c < $W/blob64k.out) different bytes"
+	wait_until 5 stat_is active 0 || fail "active $(stat_get active) after clients left"
+	[ "$(stat_get accepted)" -ge 3 ] || fail "accepted $(stat_get accepted), want >= 3"
+	[ "$(stat_get bytes_in)" = "$(stat_get bytes_out)" ] ||
+		fail "bytes_in $(stat_get bytes_in) != bytes_out $(stat_get bytes_out)"
+	unload_ok
+}
+
+t_binary() {
+	load_ok
+	# 1 MiB random (NULs included) + 64 KiB of NULs + 1 MiB random
+	head -c 1048576 /dev/urandom > $W/blob
+	head -c 65536 /dev/zero >> $W/blob
+	head -c 1048576 /dev/urandom >> $W/blob
+	fc_ok echo -f $W/blob -t 60
+	timeout 60 nc 127.0.0.1 $PORT < $W/blob > $W/blob.out
+	cmp -s $W/blob $W/blob.out ||
+		fail "busybox nc: $(wc -c < $W/blob) bytes sent, $(wc -c < $W/blob.out) back or different"
+	fc_ok echo -n 8192 -w 1 -t 60
+	fc_ok pipeline -n 10000 -m 16 -t 60
+	wait_until 5 stat_is active 0 || fail "active $(stat_get active) after clients left"
+	[ "$(stat_get bytes_in)" = "$(stat_get bytes_out)" ] ||
+		fail "bytes_in $(stat_get bytes_in) != bytes_out $(stat_get bytes_out)"
+	unload_ok
+}
+
+t_halfclose_rst() {
+	load_ok
+	fc_ok halfclose -n 300000 -t 30
+	fc_ok halfclose -n 1 -t 30
+	fc_ok rst -c 100 -n 32768 -t 60
+	wait_until 10 stat_is active 0 ||
+		fail "active $(stat_get active) 10 s after 100 clients reset"
+	wait_until 10 conn_threads_are 0 ||
+		fail "$(conn_threads) connection threads left after resets"
+	fc_ok echo -n 100000 -t 30
+	wait_until 5 stat_is active 0 || fail "active $(stat_get active) at the end"
+	acc=$(stat_get accepted)
+	[ "$acc" = 103 ] || fail "accepted $acc, want 103 (2 half-close + 100 reset + 1 echo)"
+	[ "$(stat_rows)" = 0 ] || fail "$(stat_rows) connection rows with no client"
+	bin=$(stat_get bytes_in) bout=$(stat_get bytes_out)
+	[ "$bout" -le "$bin" ] || fail "bytes_out $bout > bytes_in $bin"
+	diag "stats: accepted $acc bytes_in $bin bytes_out $bout errors $(stat_get errors)"
+	unload_ok
+}
+
+t_concurrent() {
+	load_ok
+	fc_bg hold hold -c 1000 -r $W/ready -t 280
+	wait_until 240 file_exists $W/ready || {
+		kill $(cat $W/hold.pid)
+		fc_wait hold
+		fail "1000 connections not open and echoing in 240 s"
+	}
+	a=$(stat_get active) r=$(stat_rows) n=$(conn_threads)
+	diag "with 1000 clients: active $a, rows $r, connection threads $n"
+	[ "$a" = 1000 ] || fail "active $a with 1000 clients connected"
+	[ "$r" = 1000 ] || fail "$r connection rows with 1000 clients connected"
+	[ "$n" = 1000 ] || fail "$n connection threads with 1000 clients connected"
+	kill -TERM $(cat $W/hold.pid)
+	fc_wait hold || fail "hold client: $(tail -n 1 $W/hold.out)"
+	wait_until 60 conn_threads_are 0 ||
+		fail "$(conn_threads) connection threads 60 s after the clients closed"
+	wait_until 10 stat_is active 0 || fail "active $(stat_get active) after the clients closed"
+	unload_ok
+}
+
+t_max_conns() {
+	load_ok max_conns=50
+	fc_bg maxconn maxconn -c 200 -x 50 -r $W/ready -u $W/stop -t 200
+	wait_until 180 file_exists $W/ready || {
+		touch $W/stop
+		fc_wait maxconn
+		fail "200 attempts not done in 180 s"
+	}
+	line=$(grep 'served .* rejected' $W/maxconn.out | head -n 1)
+	served=$(echo "$line" | sed 's/.*served \([0-9]*\).*/\1/')
+	rejected=$(echo "$line" | sed 's/.*rejected \([0-9]*\).*/\1/')
+	a=$(stat_get active) rj=$(stat_get rejected)
+	diag "client: served $served, rejected $rejected; server: active $a, rejected $rj"
+	[ "$a" = "$served" ] || fail "active $a, but $served served connections are open"
+	touch $W/stop
+	fc_wait maxconn || fail "$(tail -n 1 $W/maxconn.out)"
+	[ "$served" = 50 ] || fail "$served of 200 attempts served with max_conns=50"
+	[ "$rejected" = 150 ] || fail "$rejected of 200 attempts rejected, want 150"
+	[ "$rj" = 150 ] || fail "server counted $rj rejected, want 150"
+	# max_conns is writable at run time.
+	echo 1 > /sys/module/fastecho/parameters/max_conns ||
+		fail "cannot write parameters/max_conns"
+	wait_until 10 stat_is active 0 || fail "active $(stat_get active) after clients closed"
+	fc_ok maxconn -c 3 -x 1 -t 30
+	grep -q 'served 1 rejected 2' $W/fc.out ||
+		fail "max_conns=1 at run time: $(tail -n 1 $W/fc.out)"
+	unload_ok
+}
+
+t_idle_timeout() {
+	load_ok idle_timeout=3
+	fc_bg idle idle -a 2 -b 12 -t 40
+	fc_ok busy -d 9 -i 500 -t 40
+	fc_wait idle || fail "idle client: $(tail -n 1 $W/idle.out)"
+	it=$(stat_get idle_timeouts)
+	[ "$it" -ge 1 ] 2>/dev/null || fail "idle_timeouts is '$it' after an idle close"
+	unload_ok
+}
+
+# Port held by a user-space listener: insmod must fail, leaving nothing.
+port_busy_check() {
+	local what=$1 threads0 threads1 slab0 slab1 msg
+	threads0=$(ls -d /proc/[0-9]* | wc -l)
+	dmesg_mark
+	if load; then
+		rmmod fastecho
+		fail "insmod succeeded with the port held by $what"
+	fi
+	msg=$(cat $W/insmod.err)
+	diag "port held by $what: $msg"
+	case "$msg" in
+	*"Address already in use"*) ;;
+	*) fail "insmod with the port held by $what: '$msg', want EADDRINUSE" ;;
+	esac
+	is_loaded && fail "fastecho in /proc/modules after a failed insmod"
+	[ "$(all_fe_threads)" = 0 ] || fail "fastecho threads left after a failed insmod"
+	[ ! -e /proc/net/fastecho ] || fail "/proc/net/fastecho left after a failed insmod"
+	n=$(dmesg_new | grep -c 'fastecho')
+	[ "$n" -ge 1 ] || fail "no dmesg line about the busy port"
+	threads1=$(ls -d /proc/[0-9]* | wc -l)
+	diag "tasks before $threads0, after $threads1"
+	[ $((threads1 - threads0)) -le 2 ] ||
+		fail "$((threads1 - threads0)) more tasks after the failed insmod"
+}
+
+t_port_in_use() {
+	slab0=$(slab_kb) sun0=$(sunreclaim_kb)
+	# An IPv6 dual-stack listener on [::]
+	fc_bg listen listen -h :: -p $PORT -r $W/ready -u $W/stop -t 60
+	wait_until 10 file_exists $W/ready || fail "feclient listen did not start"
+	port_busy_check "feclient on [::]:$PORT"
+	# 20 more tries: a leak per failure would add up
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		load && { rmmod fastecho; fail "insmod try $i succeeded"; }
+	done
+	touch $W/stop
+	fc_wait listen || fail "listener: $(tail -n 1 $W/listen.out)"
+	# busybox nc -l on 0.0.0.0 (IPv4)
+	nc -l -p $PORT > /dev/null 2>&1 &
+	ncpid=$!
+	echo $ncpid >> $W/pids
+	wait_until 5 sh -c "netstat -ltn | grep -q ':$PORT '" || fail "busybox nc -l did not listen"
+	port_busy_check "busybox nc -l on 0.0.0.0:$PORT"
+	kill $ncpid
+	wait $ncpid 2>/dev/null
+	slab1=$(slab_kb) sun1=$(sunreclaim_kb)
+	diag "slab (no tw/request socks) ${slab0} -> ${slab1} kB, SUnreclaim ${sun0} -> ${sun1} kB"
+	[ $((slab1 - slab0)) -le 512 ] ||
+		fail "slab grew by $((slab1 - slab0)) kB over 22 failed loads"
+	# The port is free again: now it loads and echoes.
+	wait_until 10 sh -c "! netstat -ltn | grep -q ':$PORT '"
+	load_ok
+	fc_ok echo -n 1000 -t 20
+	unload_ok
+}
+
+t_bad_params() {
+	bad=""
+	for p in port=0 port=70000 port=-1 backlog=-1 backlog=0 max_conns=0 \
+		max_conns=-5 bufsize=0 addr=bogus addr=1.2.3.4.5 addr=::1::2 \
+		addr=256.1.1.1; do
+		dmesg_mark
+		if load "$p"; then
+			rmmod fastecho
+			bad="$bad $p:loaded"
+			continue
+		fi
+		msg=$(cat $W/insmod.err)
+		case "$msg" in
+		*"Invalid argument"*) ;;
+		*) bad="$bad $p:'$msg'" ;;
+		esac
+		n=$(dmesg_new | grep -c 'fastecho')
+		[ "$n" -ge 1 ] || bad="$bad $p:no-dmesg-line"
+		diag "$p: $(dmesg_new | grep fastecho | tail -n 1)"
+		is_loaded && bad="$bad $p:left-loaded"
+		[ "$(all_fe_threads)" = 0 ] || bad="$bad $p:threads-left"
+	done
+	[ -z "$bad" ] || fail "wrong handling:$bad"
+}
+
+t_rmmod_under_fire() {
+	load_ok
+	fc_bg hold hold -c 1000 -r $W/r1 -u $W/stop -t 280
+	fc_bg stream stream -c 20 -r $W/r2 -u $W/stop -t 280
+	fc_bg noread noread -c 5 -r $W/r3 -u $W/stop -t 280
+	wait_until 240 sh -c "[ -e $W/r1 ] && [ -e $W/r2 ] && [ -e $W/r3 ]" || {
+		touch $W/stop
+		fail "load not in place in 240 s (r1/r2/r3: $(ls $W | grep '^r[123]$' | tr '\n' ' '))"
+	}
+	fc_bg flood flood -c 2 -d 200 -r $W/r4 -u $W/stop -t 220
+	wait_until 10 file_exists $W/r4 || fail "flood did not start"
+	sleep 1
+	a=$(stat_get active) n=$(conn_threads)
+	diag "before rmmod: active $a, connection threads $n, accepted $(stat_get accepted)"
+	[ "$a" -ge 1025 ] || fail "only $a active before rmmod (want >= 1025)"
+	t0=$(uptime_s)
+	rmmod fastecho 2> $W/rmmod.err
+	rc=$?
+	dt=$(since "$t0")
+	left=$(all_fe_threads)
+	diag "rmmod took $dt s (status $rc); fastecho threads right after: $left"
+	touch $W/stop
+	for c in flood stream noread hold; do
+		fc_wait $c || fail "$c client: $(tail -n 1 $W/$c.out)"
+	done
+	[ "$rc" = 0 ] || fail "rmmod under load failed: $(cat $W/rmmod.err)"
+	awk -v d="$dt" 'BEGIN { exit !(d < 2.0) }' || fail "rmmod took $dt s (limit 2 s)"
+	[ "$left" = 0 ] || fail "$left fastecho threads still there after rmmod returned"
+	[ ! -e /proc/net/fastecho ] || fail "/proc/net/fastecho left after rmmod"
+	# Same port, at once.
+	load_ok
+	fc_ok echo -n 100000 -t 30
+	fc_ok echo -h ::1 -n 1000 -t 30
+	unload_ok
+}
+
+t_ipv6() {
+	load_ok
+	fc_ok echo -h 127.0.0.1 -n 50000 -t 30
+	fc_ok echo -h ::1 -n 50000 -t 30
+	fc_bg hold hold -h ::1 -c 1 -r $W/ready -u $W/stop -t 30
+	wait_until 10 file_exists $W/ready || fail "IPv6 hold client not ready"
+	grep -q '\[::1\]:' /proc/net/fastecho ||
+		fail "no [::1]:port peer row in /proc/net/fastecho"
+	touch $W/stop
+	fc_wait hold
+	unload_ok
+	load_ok addr=127.0.0.1
+	fc_ok echo -h 127.0.0.1 -n 50000 -t 30
+	fc_ok refused -h ::1 -t 10
+	unload_ok
+	load_ok addr=::1
+	fc_ok echo -h ::1 -n 50000 -t 30
+	fc_ok refused -h 127.0.0.1 -t 10
+	unload_ok
+}
+
+t_soak() {
+	slab0=$(slab_kb)
+	load_ok
+	fc_ok soak -h 127.0.0.1,::1 -c 8 -d "$SOAK_SECONDS" -t $((SOAK_SECONDS + 90))
+	wait_until 20 stat_is active 0 || fail "active $(stat_get active) 20 s after the soak"
+	wait_until 10 conn_threads_are 0 || fail "$(conn_threads) connection threads after the soak"
+	bin=$(stat_get bytes_in) bout=$(stat_get bytes_out)
+	diag "server: accepted $(stat_get accepted) bytes_in $bin bytes_out $bout errors $(stat_get errors)"
+	[ "$bout" -le "$bin" ] || fail "bytes_out $bout > bytes_in $bin"
+	unload_ok
+	slab1=$(slab_kb)
+	diag "slab (no tw/request socks) ${slab0} -> ${slab1} kB"
+	[ $((slab1 - slab0)) -le 2048 ] ||
+		fail "slab $((slab1 - slab0)) kB above the baseline after rmmod"
+}
+
+t_cycles() {
+	i=1
+	while [ $i -le 50 ]; do
+		load || fail "cycle $i: insmod: $(cat $W/insmod.err)"
+		"$FC" echo -n 1000 -t 20 -q > $W/fc.out 2>&1 ||
+			fail "cycle $i: $(tail -n 1 $W/fc.out)"
+		rmmod fastecho 2> $W/rmmod.err || fail "cycle $i: rmmod: $(cat $W/rmmod.err)"
+		i=$((i + 1))
+	done
+	[ "$(all_fe_threads)" = 0 ] || fail "fastecho threads left after 50 cycles"
+}
+
+# ---- runner -----------------------------------------------------------------
+
+only=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--only) only=$(echo "$2" | tr ',' ' '); shift 2 ;;
+	--list)
+		n=1
+		for c in $CASES; do echo "$n $c"; n=$((n + 1)); done
+		exit 0
+		;;
+	*) echo "suite.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+
+case_title() {
+	case "$1" in
+	load) echo "load: insmod defaults, listener thread, dmesg lines, stats" ;;
+	echo) echo "echo: busybox nc and telnet" ;;
+	binary) echo "binary: 2 MiB with NULs, 1-byte writes, 10000 pipelined messages" ;;
+	halfclose_rst) echo "halfclose_rst: half-close then EOF, 100 clients reset mid-stream" ;;
+	concurrent) echo "concurrent: 1000 connections echo, 1000 active, threads gone after" ;;
+	max_conns) echo "max_conns: 50 of 200 served, rest rejected, served keep echoing" ;;
+	idle_timeout) echo "idle_timeout: idle client closed, busy client kept" ;;
+	port_in_use) echo "port_in_use: EADDRINUSE, nothing left behind" ;;
+	bad_params) echo "bad_params: each bad value fails with EINVAL" ;;
+	rmmod_under_fire) echo "rmmod_under_fire: rmmod < 2 s under load, reload echoes" ;;
+	ipv6) echo "ipv6: IPv4 and ::1 echo, addr= restricts the family" ;;
+	soak) echo "soak: ${SOAK_SECONDS}s random clients, bytes verified, slab back" ;;
+	cycles) echo "cycles: 50 load/echo/unload" ;;
+	esac
+}
+
+selected=""
+n=1
+for c in $CASES; do
+	if [ -z "$only" ]; then
+		selected="$selected $n:$c"
+	else
+		for o in $only; do
+			[ "$o" = "$c" ] || [ "$o" = "$n" ] && selected="$selected $n:$c"
+		done
+	fi
+	n=$((n + 1))
+done
+count=$(echo $selected | wc -w)
+if [ "$count" = 0 ]; then
+	echo "suite.sh: no case matches '$only' (try --list)" >&2
+	exit 2
+fi
+
+mkdir -p $W
+echo "1..$count"
+diag "fastecho suite: $(uname -r), $(nproc) CPUs, cmdline: $(cat /proc/cmdline)"
+failed=0
+tapn=0
+for sel in $selected; do
+	c=${sel#*:}
+	tapn=$((tapn + 1))
+	rm -rf $W
+	mkdir -p $W
+	: > $W/pids
+	t0=$(uptime_s)
+	if [ ! -f "$KO" ]; then
+		echo "not ok $tapn - $(case_title $c) # no $KO in the guest"
+		failed=$((failed + 1))
+		continue
+	fi
+	(t_$c)
+	rc=$?
+	reason=$(cat $W/reason 2>/dev/null)
+	# Clean up whatever the case left running or loaded.
+	touch $W/stop
+	for p in $(cat $W/pids); do kill -TERM "$p" 2>/dev/null; done
+	for p in $(cat $W/pids); do
+		if kill -0 "$p" 2>/dev/null; then
+			usleep 500000
+			kill -KILL "$p" 2>/dev/null
+		fi
+		wait "$p" 2>/dev/null
+	done
+	if is_loaded; then
+		rmmod fastecho 2>/dev/null
+		if [ $rc = 0 ]; then
+			rc=1
+			reason="case left the module loaded"
+		fi
+	fi
+	if [ "$(all_fe_threads)" != 0 ]; then
+		if [ $rc = 0 ]; then
+			rc=1
+			reason="fastecho threads left after the case"
+		fi
+	fi
+	if [ $rc = 0 ]; then
+		echo "ok $tapn - $(case_title $c)"
+	else
+		echo "not ok $tapn - $(case_title $c) # ${reason:-exit status $rc}"
+		failed=$((failed + 1))
+	fi
+	diag "$c took $(since "$t0") s"
+done
+diag "suite: $((count - failed)) of $count passed"
+[ $failed = 0 ]
