@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh: build fastecho.ko and the guest programs, boot the test kernel
+# in QEMU and run tests/suite.sh there, once per boot configuration.
+#
+#   scripts/check.sh [--kernel NAME] [--boots "stock slub preempt"]
+#                    [--only "CASE[,CASE]"] [--soak SEC] [--extra-soak SEC]
+#                    [--timeout SEC]
+#   scripts/check.sh --matrix [--only ...]     6.1, 6.12 and rt, stock boot
+#
+# Boots: stock (the plain command line), slub (slub_debug=FZPU), preempt
+# (preempt=full). On 6.1 all three run by default, elsewhere only stock.
+# The soak case runs SOAK_SECONDS (--soak, default 60) on the stock boot and
+# --extra-soak (default 20) seconds on the others; its TAP name says which.
+#
+# Output: TAP, each name prefixed with KERNEL/BOOT, one extra test per boot
+# for the guest itself (finished in time, no kernel splat), and the last
+# line "N passed, N failed". Exit 1 on any failure, splat or timeout.
+# Per-boot console logs and raw outputs are in build/check/.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+kernel=6.1
+boots=""
+only=""
+matrix=0
+soak=${SOAK_SECONDS:-60}
+extra_soak=20
+timeout_s=""
+
+while (($#)); do
+	case "$1" in
+	--kernel) kernel=$2; shift 2 ;;
+	--boots) boots=$2; shift 2 ;;
+	--only) only=$2; shift 2 ;;
+	--matrix) matrix=1; shift ;;
+	--soak) soak=$2; shift 2 ;;
+	--extra-soak) extra_soak=$2; shift 2 ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	-h | --help) sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "check.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+
+outdir=$root/build/check
+mkdir -p "$outdir"
+
+n=0		# TAP number, over all boots
+passed=0
+failed=0
+skipped=0
+
+tap_ok() {
+	n=$((n + 1)); passed=$((passed + 1))
+	echo "ok $n - $*"
+}
+
+tap_fail() {
+	n=$((n + 1)); failed=$((failed + 1))
+	echo "not ok $n - $*"
+}
+
+tap_skip() {
+	n=$((n + 1)); skipped=$((skipped + 1))
+	echo "ok $n - $* # SKIP"
+}
+
+boot_append() {
+	case "$1" in
+	stock) echo "" ;;
+	slub) echo "slub_debug=FZPU" ;;
+	preempt) echo "preempt=full" ;;
+	*) echo "check.sh: unknown boot '$1' (stock, slub, preempt)" >&2; return 1 ;;
+	esac
+}
+
+# build KERNEL: the module for that kernel and the guest programs.
+# Returns 1 (after a failing TAP line) when either does not build.
+build() {
+	local k=$1 log=$outdir/build-$1.log
+	if ! "$root/scripts/build-guest.sh" >"$log" 2>&1; then
+		tap_fail "$k: build guest programs # $(grep -m1 -i error "$log" || tail -n1 "$log")"
+		return 1
+	fi
+	if ! "$root/scripts/build-module.sh" "$k" >>"$log" 2>&1; then
+		tap_fail "$k: build fastecho.ko # $(grep -m1 -i error "$log" || tail -n1 "$log")"
+		return 1
+	fi
+	return 0
+}
+
+# run_boot KERNEL BOOT: one guest boot running the suite; TAP renumbered
+# and prefixed with KERNEL/BOOT, as it comes.
+run_boot() {
+	local k=$1 b=$2 append s tmo tag raw err status seen=0 planned="" line args
+	append=$(boot_append "$b") || return 1
+	s=$soak
+	[[ "$b" == stock ]] || s=$extra_soak
+	tmo=${timeout_s:-900}
+	[[ -n "$timeout_s" || "$b" != slub ]] || tmo=1200
+	tag="$k/$b"
+	raw=$outdir/$k-$b.out
+	err=$outdir/$k-$b.vm.log
+	args=(env SOAK_SECONDS="$s" /fe/tests/suite.sh)
+	rm -f "$raw.status"
+	[[ -z "$only" ]] || args+=(--only "$only")
+
+	echo "# $tag: booting (append '${append}', soak ${s}s, timeout ${tmo}s)"
+	local t0=$SECONDS
+	# The suite's TAP, renumbered and prefixed with KERNEL/BOOT as it comes.
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		case "$line" in
+		"ok "[0-9]*" - "*)
+			seen=$((seen + 1))
+			tap_ok "$tag: ${line#ok * - }" ;;
+		"not ok "[0-9]*" - "*)
+			seen=$((seen + 1))
+			tap_fail "$tag: ${line#not ok * - }" ;;
+		1..*)
+			planned=${line#1..}
+			echo "# $tag: $planned cases" ;;
+		"#"*) echo "$line" ;;
+		*) echo "# $tag| $line" ;;
+		esac
+	done < <(
+		set +e
+		"$root/scripts/vm.sh" --no-build --kernel "$k" --append "$append" \
+			--timeout "$tmo" --log "$outdir/$k-$b.console.log" \
+			-- "${args[@]}" 2>"$err" </dev/null | tee "$raw"
+		echo "${PIPESTATUS[0]}" >"$raw.status"
+	)
+	status=$(cat "$raw.status" 2>/dev/null || echo 126)
+	local dt=$((SECONDS - t0))
+
+	# The guest itself: finished, reported every case, no kernel splat.
+	local why=""
+	case $status in
+	0 | 1) ;;
+	124) why="guest timed out after ${tmo}s" ;;
+	125) why="kernel splat" ;;
+	126) why="guest died (panic?) before the suite finished" ;;
+	*) why="vm.sh status $status" ;;
+	esac
+	if grep -q 'KERNEL SPLAT' "$err"; then
+		why="${why:+$why; }kernel splat: $(grep '^vm.sh:   ' "$err" | head -n 3 |
+			sed 's/^vm.sh: *//' | tr '\n' '|')"
+	fi
+	if [[ -n "$planned" && "$seen" -lt "$planned" ]]; then
+		why="${why:+$why; }only $seen of $planned cases reported"
+	elif [[ -z "$planned" ]]; then
+		why="${why:+$why; }suite did not start: $(tail -n 3 "$err" | tr '\n' ' ')"
+	fi
+	if [[ -z "$why" ]]; then
+		tap_ok "$tag: guest finished in ${dt}s, kernel log clean"
+	else
+		tap_fail "$tag: guest finished in ${dt}s, kernel log clean # $why (console: $outdir/$k-$b.console.log)"
+	fi
+	grep '^vm.sh:   ' "$err" | head -n 20 | sed 's/^vm.sh:/# splat:/' || true
+}
+
+check_kernel() {
+	local k=$1 bl=$2 b
+	build "$k" || return 0
+	for b in $bl; do
+		run_boot "$k" "$b"
+	done
+}
+
+start=$SECONDS
+if ((matrix)); then
+	for k in 6.1 6.12 rt; do
+		if [[ "$k" != 6.1 ]]; then
+			if ! msg=$("$root/scripts/fetch-kernel.sh" env "$k" 2>&1 >/dev/null); then
+				tap_skip "$k: kernel unavailable: $(printf '%s' "$msg" | tail -n 1)"
+				continue
+			fi
+		fi
+		check_kernel "$k" stock
+	done
+else
+	if [[ -z "$boots" ]]; then
+		boots=stock
+		[[ "$kernel" != 6.1 ]] || boots="stock slub preempt"
+	fi
+	check_kernel "$kernel" "$boots"
+fi
+
+echo "1..$n"
+echo "# total time $((SECONDS - start))s; logs in $outdir"
+if ((skipped)); then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+((failed == 0))
