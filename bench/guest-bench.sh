@@ -1,0 +1,292 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# guest-bench.sh: the benchmark, run inside the QEMU guest (busybox ash)
+# by scripts/bench.sh through scripts/vm.sh.
+#
+#   sh /fe/bench/guest-bench.sh [key=value]...
+#
+# Keys (defaults in brackets):
+#   rounds=3        interleaved rounds; in round r the servers run in an
+#                   order rotated by r (fastecho, epoll, uring; then
+#                   epoll, uring, fastecho; ...)
+#   dur=5           measured seconds per ping-pong and cec run
+#   warm=1          warm-up seconds before each of those
+#   bulk_mib=256    MiB each way for the bulk run
+#   idle_conns=10000  connections for the idle memory run
+#   cec_conns=4     connect-echo-close cycles in flight
+#   workloads="idle pp1 pp32 pp1000 bulk cec"
+#   servers="fastecho epoll uring"
+#   modargs=""      extra insmod arguments for fastecho (e.g. bufsize=65536)
+#
+# Servers: fastecho (the module, port 12345), /fe/bin/echo-epoll (12346),
+# /fe/bin/echo-uring (12347). Client: /fe/bin/fastecho-bench on 127.0.0.1.
+#
+# Output, one line per run, parsed by scripts/bench.sh:
+#   CSV round=R workload=W server=S <the client's RESULT fields> [memory fields]
+# plus META lines (kernel, cpus, memory) and free-form progress lines.
+# Exit status: 0, or 1 when a server did not start or a run had errors.
+
+set -u
+
+rounds=3
+dur=5
+warm=1
+bulk_mib=256
+idle_conns=10000
+cec_conns=4
+workloads="idle pp1 pp32 pp1000 bulk cec"
+servers="fastecho epoll uring"
+modargs=""
+
+for kv in "$@"; do
+	case "$kv" in
+	rounds=* | dur=* | warm=* | bulk_mib=* | idle_conns=* | cec_conns=* | \
+	workloads=* | servers=* | modargs=*)
+		eval "${kv%%=*}=\"\${kv#*=}\""
+		;;
+	*)
+		echo "guest-bench: unknown argument $kv" >&2
+		exit 2
+		;;
+	esac
+done
+
+bin=/fe/bin
+host=127.0.0.1
+status=0
+epoll_pid=""
+uring_pid=""
+
+port_of() {
+	case "$1" in
+	fastecho) echo 12345 ;;
+	epoll) echo 12346 ;;
+	uring) echo 12347 ;;
+	esac
+}
+
+pid_of() {
+	case "$1" in
+	epoll) echo "$epoll_pid" ;;
+	uring) echo "$uring_pid" ;;
+	*) echo "" ;;
+	esac
+}
+
+# A field of /proc/meminfo, in kB.
+meminfo() {
+	awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo
+}
+
+# VmRSS of a process in kB (0 for the module, which has no process).
+rss_of() {
+	if [ -n "$1" ] && [ -r "/proc/$1/status" ]; then
+		awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"
+	else
+		echo 0
+	fi
+}
+
+# Wait (up to 20 s) until a server echoes.
+wait_server() {
+	i=0
+	while [ $i -lt 100 ]; do
+		if $bin/fastecho-bench -c 1 -d 0.1 -T 5 $host "$(port_of "$1")" \
+			>/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.2
+		i=$((i + 1))
+	done
+	echo "guest-bench: server $1 does not answer" >&2
+	return 1
+}
+
+# Number of live fastecho connections (0 if the stats file is missing).
+fastecho_active() {
+	awk '$1 == "active" { print $2; exit }' /proc/net/fastecho 2>/dev/null ||
+		echo 0
+}
+
+# Wait (up to 60 s) until the server has let go of the idle connections.
+wait_drained() {
+	if [ "$1" = fastecho ]; then
+		i=0
+		while [ $i -lt 600 ]; do
+			[ "$(fastecho_active)" = 0 ] && return 0
+			sleep 0.1
+			i=$((i + 1))
+		done
+		echo "guest-bench: fastecho still has $(fastecho_active) connections" >&2
+	else
+		sleep 2
+	fi
+}
+
+# Run the client; print its RESULT fields (without the word RESULT).
+run_client() {
+	out=$($bin/fastecho-bench "$@" 2>/tmp/bench.err)
+	rc=$?
+	line=$(echo "$out" | grep '^RESULT ' | tail -n 1)
+	if [ $rc -ne 0 ] || [ -z "$line" ]; then
+		echo "guest-bench: client failed (status $rc): $*" >&2
+		head -n 5 /tmp/bench.err >&2
+		status=1
+	fi
+	[ -n "$line" ] || line="RESULT errors=1"
+	echo "${line#RESULT }"
+}
+
+# Idle run: open idle_conns connections, measure memory, release them.
+run_idle() {
+	srv=$1
+	port=$(port_of "$srv")
+	pid=$(pid_of "$srv")
+
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	sleep 1
+	free0=$(meminfo MemFree)
+	slab0=$(meminfo Slab)
+	stack0=$(meminfo KernelStack)
+	pt0=$(meminfo PageTables)
+	rss0=$(rss_of "$pid")
+
+	rm -f /tmp/idle.out
+	$bin/fastecho-bench -m idle -c "$idle_conns" -d 900 -T 1200 $host "$port" \
+		>/tmp/idle.out 2>/tmp/idle.err &
+	cpid=$!
+	# the client prints its RESULT line once every connection is verified
+	i=0
+	while ! grep -q '^RESULT' /tmp/idle.out 2>/dev/null; do
+		if ! kill -0 $cpid 2>/dev/null || [ $i -gt 9000 ]; then
+			break
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	sleep 1
+	free1=$(meminfo MemFree)
+	slab1=$(meminfo Slab)
+	stack1=$(meminfo KernelStack)
+	pt1=$(meminfo PageTables)
+	rss1=$(rss_of "$pid")
+	client_rss=$(rss_of "$cpid")
+	threads=$(ps 2>/dev/null | grep -c '\[fastecho/[0-9]')
+
+	kill -USR1 $cpid 2>/dev/null
+	wait $cpid
+	rc=$?
+	line=$(grep '^RESULT ' /tmp/idle.out | tail -n 1)
+	if [ $rc -ne 0 ] || [ -z "$line" ]; then
+		echo "guest-bench: idle client failed (status $rc)" >&2
+		head -n 5 /tmp/idle.err >&2
+		status=1
+	fi
+	[ -n "$line" ] || line="RESULT errors=1"
+	wait_drained "$srv"
+	echo "${line#RESULT } memfree_kb=$((free0 - free1))" \
+		"slab_kb=$((slab1 - slab0)) kstack_kb=$((stack1 - stack0))" \
+		"pagetables_kb=$((pt1 - pt0)) server_rss_kb=$((rss1 - rss0))" \
+		"client_rss_kb=$client_rss kthreads=$threads"
+}
+
+# One workload against one server.
+run_one() {
+	w=$1
+	srv=$2
+	port=$(port_of "$srv")
+	t=$((warm + dur + 240))
+
+	case "$w" in
+	pp1) run_client -m pingpong -c 1 -s 64 -d "$dur" -w "$warm" -T $t $host "$port" ;;
+	pp32) run_client -m pingpong -c 32 -s 64 -d "$dur" -w "$warm" -T $t $host "$port" ;;
+	pp1000) run_client -m pingpong -c 1000 -s 64 -d "$dur" -w "$warm" -T $t $host "$port" ;;
+	bulk) run_client -m bulk -c 1 -b "$bulk_mib" -T 900 $host "$port" ;;
+	cec) run_client -m cec -c "$cec_conns" -s 64 -d "$dur" -w "$warm" -T $t $host "$port" ;;
+	idle) run_idle "$srv" ;;
+	*) echo "errors=1 unknown_workload=1" ;;
+	esac
+}
+
+# The servers of round r, rotated by r - 1.
+rotate() {
+	r=$1
+	shift
+	n=$#
+	k=$(((r - 1) % n))
+	i=0
+	list="$*"
+	for s in $list; do
+		[ $i -ge $k ] && printf '%s ' "$s"
+		i=$((i + 1))
+	done
+	i=0
+	for s in $list; do
+		[ $i -lt $k ] && printf '%s ' "$s"
+		i=$((i + 1))
+	done
+}
+
+# --- Setup -------------------------------------------------------------------
+ulimit -n 65536
+# many short connections: a wide port range, and no client-side TIME_WAIT
+# (the client closes first; its TIME_WAIT sockets would fill the port range
+# in the cec runs and make the slab numbers drift in the idle runs)
+echo "1024 65535" >/proc/sys/net/ipv4/ip_local_port_range
+echo 0 >/proc/sys/net/ipv4/tcp_max_tw_buckets
+echo 4096 >/proc/sys/net/core/somaxconn
+
+echo "META kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)" \
+	"memtotal_kb=$(meminfo MemTotal)" \
+	"cpu=\"$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)\""
+echo "META params rounds=$rounds dur=$dur warm=$warm bulk_mib=$bulk_mib" \
+	"idle_conns=$idle_conns cec_conns=$cec_conns modargs=\"$modargs\""
+
+for srv in $servers; do
+	case "$srv" in
+	fastecho)
+		# shellcheck disable=SC2086 # modargs is a word list
+		insmod /fe/fastecho.ko port=12345 max_conns=$((idle_conns + 2000)) \
+			$modargs || { echo "guest-bench: insmod failed" >&2; exit 1; }
+		dmesg | grep 'fastecho: listening' | tail -n 1
+		;;
+	epoll)
+		$bin/echo-epoll 12346 &
+		epoll_pid=$!
+		;;
+	uring)
+		$bin/echo-uring 12347 &
+		uring_pid=$!
+		;;
+	esac
+	wait_server "$srv" || exit 1
+done
+
+# --- Rounds ------------------------------------------------------------------
+r=1
+while [ $r -le "$rounds" ]; do
+	for w in $workloads; do
+		for srv in $(rotate $r $servers); do
+			echo "guest-bench: round $r $w $srv ($(date +%T))" >&2
+			res=$(run_one "$w" "$srv")
+			echo "CSV round=$r workload=$w server=$srv $res"
+			case "$res" in
+			*errors=0*) ;;
+			*) status=1 ;;
+			esac
+		done
+	done
+	r=$((r + 1))
+done
+
+# --- Teardown ----------------------------------------------------------------
+[ -n "$epoll_pid" ] && kill -TERM "$epoll_pid" && wait "$epoll_pid"
+[ -n "$uring_pid" ] && kill -TERM "$uring_pid" && wait "$uring_pid"
+if grep -q '^fastecho ' /proc/modules; then
+	cat /proc/net/fastecho | sed -n '1,7s/^/STATS /p'
+	rmmod fastecho
+	dmesg | grep 'fastecho: unloaded' | tail -n 1
+fi
+exit $status

@@ -1,0 +1,377 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh: benchmark fastecho against user-space echo servers (epoll and
+# io_uring) in one QEMU boot, and write bench/results.{csv,md} and plots.
+#
+#   scripts/bench.sh [options]          (make bench BENCH_ARGS="...")
+#
+#   --smp N          guest CPUs [1]
+#   --mem SIZE       guest memory [2G]
+#   --kernel NAME    guest kernel (see scripts/kernel.sh) [6.1]
+#   --rounds N       interleaved rounds, >= 1 [3]
+#   --dur SEC        measured seconds per ping-pong / cec run [5]
+#   --warm SEC       warm-up seconds before each of those [1]
+#   --bulk-mib N     MiB each way in the bulk run [256]
+#   --idle-conns N   connections in the idle memory run [10000]
+#   --cec-conns N    connect-echo-close cycles in flight [4]
+#   --workloads "…"  subset of: idle pp1 pp32 pp1000 bulk cec [all]
+#   --modargs "…"    extra insmod arguments for fastecho (e.g. bufsize=65536)
+#   --timeout SEC    QEMU time limit [computed from the above, generous]
+#   --out DIR        where results go [bench]
+#   --quick          a smoke run: 1 round, 2 s runs, 32 MiB bulk, 1000 idle
+#   --from FILE      do not boot: re-read a saved guest output (guest.out)
+#
+# The guest part is bench/guest-bench.sh. In every round each workload runs
+# against fastecho, echo-epoll and echo-uring, in an order rotated per
+# round; the medians over rounds are computed here. Raw guest output and
+# the console log stay in build/bench/.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cmdline="scripts/bench.sh${*:+ $*}"
+
+smp=1
+mem=2G
+kernel=6.1
+rounds=3
+dur=5
+warm=1
+bulk_mib=256
+idle_conns=10000
+cec_conns=4
+workloads="idle pp1 pp32 pp1000 bulk cec"
+modargs=""
+timeout_s=""
+out=$root/bench
+from=""
+
+usage() {
+	sed -n '4,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+# A positive integer (or decimal, when $3 says so), else usage.
+need_num() {
+	local re='^[0-9]+$'
+	[[ ${3:-} == dec ]] && re='^[0-9]+([.][0-9]+)?$'
+	[[ $2 =~ $re ]] || { echo "bench.sh: $1 wants a number, got '$2'" >&2; exit 2; }
+}
+
+while (($#)); do
+	case "$1" in
+	--smp) need_num "$1" "$2"; smp=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--kernel) kernel=$2; shift 2 ;;
+	--rounds) need_num "$1" "$2"; rounds=$2; shift 2 ;;
+	--dur) need_num "$1" "$2" dec; dur=$2; shift 2 ;;
+	--warm) need_num "$1" "$2" dec; warm=$2; shift 2 ;;
+	--bulk-mib) need_num "$1" "$2"; bulk_mib=$2; shift 2 ;;
+	--idle-conns) need_num "$1" "$2"; idle_conns=$2; shift 2 ;;
+	--cec-conns) need_num "$1" "$2"; cec_conns=$2; shift 2 ;;
+	--workloads) workloads=$2; shift 2 ;;
+	--modargs) modargs=$2; shift 2 ;;
+	--timeout) need_num "$1" "$2"; timeout_s=$2; shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	--from) from=$2; shift 2 ;;
+	--quick)
+		rounds=1 dur=2 warm=0 bulk_mib=32 idle_conns=1000
+		shift
+		;;
+	-h | --help) usage ;;
+	*) echo "bench.sh: unknown option $1" >&2; usage ;;
+	esac
+done
+((rounds >= 1)) || { echo "bench.sh: --rounds must be >= 1" >&2; exit 2; }
+for w in $workloads; do
+	case "$w" in
+	idle | pp1 | pp32 | pp1000 | bulk | cec) ;;
+	*) echo "bench.sh: unknown workload $w" >&2; exit 2 ;;
+	esac
+done
+
+work=$root/build/bench
+mkdir -p "$work" "$out"
+guest_out=$work/guest.out
+
+# --- Run the guest --------------------------------------------------------------
+if [[ -z "$from" ]]; then
+	# Generous limit: every run's own limit is enforced inside the guest;
+	# this only catches a guest that hangs. TCG is slow, so be kind.
+	if [[ -z "$timeout_s" ]]; then
+		per_server=$(awk -v d="$dur" -v w="$warm" -v b="$bulk_mib" -v i="$idle_conns" \
+			'BEGIN { printf "%d", 4 * (d + w + 40) + b / 2 + i / 50 + 60 }')
+		timeout_s=$((600 + rounds * 3 * per_server))
+	fi
+
+	# A private tree of links to the sources: vm.sh keeps its initramfs
+	# and output in build/vm-KERNEL under its own root, and a make check
+	# running at the same time must not swap them under us.
+	priv=$work/root
+	rm -rf "$priv"
+	mkdir -p "$priv"
+	for f in "$root"/Kbuild "$root"/Makefile "$root"/*.c "$root"/*.h \
+		"$root"/scripts "$root"/tools "$root"/tests "$root"/bench; do
+		[[ -e "$f" ]] || continue
+		case "$f" in *.mod.c) continue ;; esac
+		ln -s "$f" "$priv/$(basename "$f")"
+	done
+
+	echo "bench.sh: $cmdline" >&2
+	echo "bench.sh: QEMU smp=$smp mem=$mem timeout=${timeout_s}s; progress below," \
+		"console log in $work/console.log" >&2
+	rc=0
+	"$priv/scripts/vm.sh" --kernel "$kernel" --smp "$smp" --mem "$mem" \
+		--timeout "$timeout_s" --log "$work/console.log" -- \
+		sh /fe/bench/guest-bench.sh rounds="$rounds" dur="$dur" warm="$warm" \
+		bulk_mib="$bulk_mib" idle_conns="$idle_conns" cec_conns="$cec_conns" \
+		workloads="$workloads" modargs="$modargs" |
+		tr -d '\r' | tee "$guest_out" | grep --line-buffered -v '^CSV ' >&2 ||
+		rc=${PIPESTATUS[0]}
+	if ((rc != 0)); then
+		echo "bench.sh: the guest run ended with status $rc (see above);" \
+			"writing what was measured" >&2
+	fi
+else
+	rc=0
+	tr -d '\r' <"$from" >"$guest_out.tmp"
+	mv "$guest_out.tmp" "$guest_out"
+fi
+
+grep -q '^CSV ' "$guest_out" || {
+	echo "bench.sh: no results in $guest_out" >&2
+	exit 1
+}
+
+# --- Raw rounds: results.csv --------------------------------------------------
+cols="round workload server conns msgs_per_s mib_per_s p50_us p90_us p99_us"
+cols+=" p999_us max_us secs errors ok setup_s memfree_kb slab_kb kstack_kb"
+cols+=" pagetables_kb server_rss_kb client_rss_kb kthreads"
+csv=$out/results.csv
+awk -v cols="$cols" '
+	BEGIN { n = split(cols, c, " "); line = c[1]
+		for (i = 2; i <= n; i++) line = line "," c[i]
+		print line }
+	/^CSV / {
+		delete v
+		for (i = 2; i <= NF; i++) {
+			eq = index($i, "=")
+			if (eq) v[substr($i, 1, eq - 1)] = substr($i, eq + 1)
+		}
+		line = v[c[1]]
+		for (i = 2; i <= n; i++) line = line "," v[c[i]]
+		print line
+	}' "$guest_out" >"$csv"
+
+# --- Medians ----------------------------------------------------------------------
+# median WORKLOAD SERVER COLUMN: the median over rounds, empty if none.
+median() {
+	awk -F, -v w="$1" -v s="$2" -v col="$3" '
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) k = i; next }
+		$2 == w && $3 == s && $k != "" { v[n++] = $k + 0 }
+		END {
+			if (!n) exit
+			# insertion sort: a handful of rounds
+			for (i = 1; i < n; i++)
+				for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
+					t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+				}
+			m = n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2
+			print m
+		}' "$csv"
+}
+
+# Per-connection memory of an idle row: expression over columns, median.
+idle_median() {
+	awk -F, -v s="$1" -v what="$2" '
+		NR == 1 { for (i = 1; i <= NF; i++) k[$i] = i; next }
+		$2 == "idle" && $3 == s && $k["ok"] > 0 {
+			ok = $k["ok"]
+			if (what == "kernel") x = ($k["slab_kb"] + $k["kstack_kb"]) * 1024 / ok
+			else if (what == "memfree") x = $k["memfree_kb"] * 1024 / ok
+			else if (what == "rss") x = $k["server_rss_kb"] * 1024 / ok
+			else if (what == "setup") x = $k["setup_s"]
+			v[n++] = x
+		}
+		END {
+			if (!n) exit
+			for (i = 1; i < n; i++)
+				for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
+					t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+				}
+			print n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2
+		}' "$csv"
+}
+
+# fmt VALUE DECIMALS: a number, or "-" when there is none.
+fmt() {
+	if [[ -z "$1" ]]; then echo "-"; else printf "%.${2}f" "$1"; fi
+}
+
+# ratio A B: A/B with 2 decimals, "-" when either is missing or B is 0.
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a == "" || b == "" || b + 0 == 0) print "-"
+		else printf "%.2f", a / b }'
+}
+
+rounds_of() {
+	awk -F, -v w="$1" -v s="$2" '$2 == w && $3 == s { n++ } END { print n + 0 }' "$csv"
+}
+
+errors_of() {
+	awk -F, -v w="$1" '
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i == "errors") k = i; next }
+		$2 == w { e += $k } END { print e + 0 }' "$csv"
+}
+
+servers="fastecho epoll uring"
+meta=$(grep '^META kernel=' "$guest_out" | head -n1 || true)
+gkernel=$(sed -n 's/.*kernel=\([^ ]*\).*/\1/p' <<<"$meta")
+gcpus=$(sed -n 's/.*cpus=\([^ ]*\).*/\1/p' <<<"$meta")
+gcpu=$(sed -n 's/.*cpu="\([^"]*\)".*/\1/p' <<<"$meta")
+gmem=$(sed -n 's/.*memtotal_kb=\([^ ]*\).*/\1/p' <<<"$meta")
+params=$(grep '^META params' "$guest_out" | head -n1 | sed 's/^META params //' || true)
+modline=$(grep 'fastecho: listening' "$guest_out" | head -n1 | sed 's/^\[[^]]*\] //' || true)
+now=$(date -u '+%Y-%m-%d %H:%M UTC')
+qemu=$(qemu-system-x86_64 --version 2>/dev/null | head -n1 || echo unknown)
+hostcpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+
+# --- results.md -----------------------------------------------------------------
+md=$out/results.md
+{
+	echo "# fastecho benchmark results"
+	echo
+	echo "Generated by \`scripts/bench.sh\` on $now. Do not edit by hand: rerun it."
+	echo
+	echo "- Command: \`$cmdline\`"
+	echo "- Guest: Linux $gkernel, $gcpus CPU(s), $((${gmem:-0} / 1024)) MiB," \
+		"QEMU TCG (no KVM): $qemu, -cpu max; guest CPU string: $gcpu"
+	echo "- Host CPU: $hostcpu (shared with other jobs)"
+	echo "- Guest parameters: $params"
+	echo "- fastecho: $modline"
+	echo "- Client: \`fastecho-bench\` (tools/), on 127.0.0.1 in the same guest;" \
+		"every echoed byte verified."
+	echo "- Servers: fastecho (kthread per connection), \`echo-epoll\`" \
+		"(SO_REUSEPORT + epoll thread per CPU), \`echo-uring\`" \
+		"(io_uring, multishot accept, thread per CPU)."
+	echo "- Guest sysctls: ip_local_port_range 1024-65535, tcp_max_tw_buckets 0" \
+		"(no client TIME_WAIT), somaxconn 4096."
+	echo
+	echo "Everything runs under TCG emulation on a shared host: absolute numbers" \
+		"are far below real hardware; only the ratios between servers measured" \
+		"in the same boot mean something. Client and servers share the guest CPUs."
+	echo
+	echo "## Medians over rounds"
+	echo
+	echo "| workload | metric | fastecho | epoll | io_uring | fastecho/epoll | fastecho/io_uring | rounds | errors |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+	for w in pp1 pp32 pp1000 cec bulk; do
+		grep -qE "^[0-9]+,$w," "$csv" || continue
+		case "$w" in
+		pp1) label="ping-pong 64 B, 1 conn" ;;
+		pp32) label="ping-pong 64 B, 32 conns" ;;
+		pp1000) label="ping-pong 64 B, 1000 conns" ;;
+		cec) label="connect-echo-close 64 B, $cec_conns in flight" ;;
+		bulk) label="bulk $bulk_mib MiB each way, 1 conn" ;;
+		esac
+		if [[ $w == bulk ]]; then
+			metrics="mib_per_s"
+		elif [[ $w == cec ]]; then
+			metrics="msgs_per_s p50_us p99_us"
+		else
+			metrics="msgs_per_s p50_us p99_us p999_us"
+		fi
+		for m in $metrics; do
+			case "$m" in
+			msgs_per_s) mname="msgs/s (higher is better)"; [[ $w == cec ]] && mname="conns/s (higher is better)"; dec=0 ;;
+			mib_per_s) mname="MiB/s (higher is better)"; dec=1 ;;
+			*) mname="${m%_us} µs (lower is better)"; dec=0 ;;
+			esac
+			f=$(median "$w" fastecho "$m")
+			e=$(median "$w" epoll "$m")
+			u=$(median "$w" uring "$m")
+			echo "| $label | $mname | $(fmt "$f" $dec) | $(fmt "$e" $dec) |" \
+				"$(fmt "$u" $dec) | $(ratio "$f" "$e") | $(ratio "$f" "$u") |" \
+				"$(rounds_of "$w" fastecho) | $(errors_of "$w") |"
+		done
+	done
+	if grep -qE '^[0-9]+,idle,' "$csv"; then
+		echo
+		echo "## Idle connections: memory per connection (lower is better)"
+		echo
+		echo "$idle_conns connections opened and held by the client; deltas of" \
+			"/proc/meminfo before and after (page cache dropped first). All" \
+			"deltas include the client's side of every connection (its" \
+			"socket, and its user memory in MemFree), which is the same for" \
+			"every server. Slab+KernelStack is the kernel memory the brief" \
+			"asks for; fastecho's per-connection buffer (bufsize, 16 KiB by" \
+			"default) comes from kvmalloc and, being larger than a slab" \
+			"object, only shows in MemFree. The user-space servers' buffers" \
+			"are user memory (RSS)."
+		echo
+		echo "| metric | fastecho | epoll | io_uring | fastecho/epoll | fastecho/io_uring |"
+		echo "|---|---:|---:|---:|---:|---:|"
+		for what in kernel memfree rss setup; do
+			case "$what" in
+			kernel) mname="Slab+KernelStack bytes/conn"; dec=0 ;;
+			memfree) mname="MemFree drop bytes/conn (all memory)"; dec=0 ;;
+			rss) mname="server RSS growth bytes/conn"; dec=0 ;;
+			setup) mname="seconds to open and verify all (client)"; dec=1 ;;
+			esac
+			f=$(idle_median fastecho "$what")
+			e=$(idle_median epoll "$what")
+			u=$(idle_median uring "$what")
+			echo "| $mname | $(fmt "$f" $dec) | $(fmt "$e" $dec) | $(fmt "$u" $dec) |" \
+				"$(ratio "$f" "$e") | $(ratio "$f" "$u") |"
+		done
+		echo
+		echo "Idle runs: $(rounds_of idle fastecho) per server," \
+			"errors $(errors_of idle)."
+	fi
+	echo
+	echo "## Plots"
+	echo
+	echo "![messages per second vs connections](msgs-vs-conns.png)"
+	echo
+	echo "![latency percentiles](latency.png)"
+	echo
+	echo "Raw rounds: [results.csv](results.csv) (one row per run)."
+	if ((rc != 0)); then
+		echo
+		echo "**The guest run ended with status $rc**: some runs failed or are" \
+			"missing; see the errors column and build/bench/guest.out."
+	fi
+} >"$md"
+
+# --- Plots ------------------------------------------------------------------------
+if command -v gnuplot >/dev/null; then
+	dat=$work/plot
+	mkdir -p "$dat"
+	# msgs/s by connection count: conns fastecho epoll uring
+	for w in pp1 pp32 pp1000; do
+		grep -qE "^[0-9]+,$w," "$csv" || continue
+		printf '%s' "${w#pp}"
+		for s in $servers; do printf ' %s' "$(median "$w" "$s" msgs_per_s)"; done
+		printf '\n'
+	done >"$dat/msgs.dat"
+	# latency: one row per workload/server: label p50 p99 p999
+	for w in pp1 pp32 pp1000; do
+		grep -qE "^[0-9]+,$w," "$csv" || continue
+		for s in $servers; do
+			printf '"%s %s" %s %s %s\n' "${w#pp}c" "$s" \
+				"$(median "$w" "$s" p50_us)" "$(median "$w" "$s" p99_us)" \
+				"$(median "$w" "$s" p999_us)"
+		done
+	done >"$dat/latency.dat"
+	if [[ -s "$dat/msgs.dat" ]]; then
+		gnuplot -e "msgs='$dat/msgs.dat'; lat='$dat/latency.dat'; outdir='$out'" \
+			"$root/bench/plot.gp" || echo "bench.sh: gnuplot failed" >&2
+	fi
+else
+	echo "bench.sh: gnuplot not installed, no plots" >&2
+fi
+
+echo "bench.sh: wrote $csv, $md and plots in $out" >&2
+cat "$md"
+exit "$rc"
