@@ -27,6 +27,8 @@ struct fastecho_config {
 
 /**
  * struct fastecho_stats - counters since load, as shown in the stats file
+ *
+ * @spare is a level, not a counter: threads waiting for a connection.
  */
 struct fastecho_stats {
 	u64 active;
@@ -35,6 +37,7 @@ struct fastecho_stats {
 	u64 idle_timeouts;
 	u64 resets;
 	u64 errors;
+	u64 spare;
 	u64 bytes_in;
 	u64 bytes_out;
 };
@@ -42,6 +45,7 @@ struct fastecho_stats {
 /* fastecho_main.c: runtime-tunable parameters */
 int fastecho_max_conns(void);
 unsigned int fastecho_idle_timeout(void);
+unsigned int fastecho_spare_threads(void);
 
 /* fastecho_thread.c */
 int fastecho_server_start(const struct fastecho_config *cfg,

@@ -25,6 +25,7 @@
 #define FASTECHO_MAX_BUFSIZE (4 << 20)
 /* An idle_timeout in jiffies must fit in a long, and a day is plenty. */
 #define FASTECHO_MAX_IDLE (7 * 24 * 3600)
+#define FASTECHO_MAX_SPARE 4096
 
 static int port = 12345;
 module_param(port, int, 0444);
@@ -44,6 +45,7 @@ MODULE_PARM_DESC(bufsize, "Echo buffer per connection, 64-4194304 bytes");
 
 static int max_conns = 1024;
 static unsigned int idle_timeout;
+static unsigned int spare_threads = 32;
 
 /* Set once init has validated everything: from then on, writes are checked. */
 static bool fastecho_params_checked;
@@ -83,6 +85,21 @@ static int fastecho_set_idle_timeout(const char *val,
 	return 0;
 }
 
+static int fastecho_set_spare_threads(const char *val,
+				      const struct kernel_param *kp)
+{
+	unsigned int v;
+	int err;
+
+	err = kstrtouint(val, 0, &v);
+	if (err)
+		return err;
+	if (READ_ONCE(fastecho_params_checked) && v > FASTECHO_MAX_SPARE)
+		return -EINVAL;
+	WRITE_ONCE(spare_threads, v);
+	return 0;
+}
+
 static const struct kernel_param_ops fastecho_max_conns_ops = {
 	.set = fastecho_set_max_conns,
 	.get = param_get_int,
@@ -93,11 +110,20 @@ static const struct kernel_param_ops fastecho_idle_timeout_ops = {
 	.get = param_get_uint,
 };
 
+static const struct kernel_param_ops fastecho_spare_threads_ops = {
+	.set = fastecho_set_spare_threads,
+	.get = param_get_uint,
+};
+
 module_param_cb(max_conns, &fastecho_max_conns_ops, &max_conns, 0644);
 MODULE_PARM_DESC(max_conns, "Most connections at once, 1-1048576 (int)");
 
 module_param_cb(idle_timeout, &fastecho_idle_timeout_ops, &idle_timeout, 0644);
 MODULE_PARM_DESC(idle_timeout, "Idle/stalled seconds to close, 0=off (uint)");
+
+module_param_cb(spare_threads, &fastecho_spare_threads_ops, &spare_threads,
+		0644);
+MODULE_PARM_DESC(spare_threads, "Idle threads kept for new connections (uint)");
 
 int fastecho_max_conns(void)
 {
@@ -107,6 +133,11 @@ int fastecho_max_conns(void)
 unsigned int fastecho_idle_timeout(void)
 {
 	return READ_ONCE(idle_timeout);
+}
+
+unsigned int fastecho_spare_threads(void)
+{
+	return READ_ONCE(spare_threads);
 }
 
 /**
@@ -137,6 +168,11 @@ static int fastecho_parse_params(struct fastecho_config *cfg)
 	if (idle_timeout > FASTECHO_MAX_IDLE) {
 		pr_err("invalid idle_timeout=%u: must be 0-%d seconds\n",
 		       idle_timeout, FASTECHO_MAX_IDLE);
+		return -EINVAL;
+	}
+	if (spare_threads > FASTECHO_MAX_SPARE) {
+		pr_err("invalid spare_threads=%u: must be 0-%d\n",
+		       spare_threads, FASTECHO_MAX_SPARE);
 		return -EINVAL;
 	}
 	if (bufsize < FASTECHO_MIN_BUFSIZE || bufsize > FASTECHO_MAX_BUFSIZE) {
@@ -179,6 +215,7 @@ static int fastecho_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "bytes_out %llu\n", st.bytes_out);
 	seq_printf(m, "errors %llu\n", st.errors);
 	seq_printf(m, "resets %llu\n", st.resets);
+	seq_printf(m, "spare %llu\n", st.spare);
 	fastecho_server_show_conns(m);
 	return 0;
 }

@@ -1,26 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fastecho: the listener thread, one thread per connection, the registry
- * that tracks them, and teardown.
+ * fastecho: the listener thread, the connection threads, the registry that
+ * tracks them, and teardown.
  *
- * Life of a connection, all in this file:
+ * Every connection is served by a kthread of its own, from accept to close.
+ * Creating a kthread costs a trip through kthreadd, so a thread whose
+ * connection has ended waits on a short spare list (spare_threads) for the
+ * next one, instead of being created again for it. The life of a thread:
  *
- *   listener: accept -> over max_conns? reset it : conn_alloc, kthread,
- *             register on @live, wake
- *   thread:   recv/send until EOF, error, timeout or shutdown;
- *             retire: move to @dead, queue the reaper; wait for kthread_stop
- *   reaper:   kthread_stop the thread, release the socket, free
+ *   created by the listener (no spare left), or taken from @spare
+ *   live:  serves one connection: recv/send until EOF, error, timeout,
+ *          shutdown; releases the socket
+ *   then:  onto @spare (room left) and wait for the next connection, or
+ *          onto @dead, where the reaper kthread_stop()s and frees it
  *
- * A connection thread never returns on its own: whoever holds it on a list
- * (the reaper, or teardown at rmmod) stops it with kthread_stop() and then
- * frees it. That way no thread is still running module code when the module
- * goes away, and no module reference is held per connection, so rmmod works
- * with clients connected.
+ * No thread returns on its own: a thread leaves only through
+ * kthread_stop(), by whoever holds it on a list (the reaper, or teardown at
+ * rmmod). So no thread still runs module code when the module goes away,
+ * and no module reference is held per connection: rmmod works with clients
+ * connected.
  *
- * Teardown order (fastecho_server_stop()): stop accepting (shut the
- * listening socket down, stop the listener); take every connection off the
- * lists; shut each socket down, which wakes a thread blocked in receive or
- * send; kthread_stop each thread and free it; release the listening socket.
+ * Teardown (fastecho_server_stop()): stop accepting (shut the listening
+ * socket down, stop the listener); take every thread off the lists; shut
+ * every live socket down, which wakes a thread blocked in receive or send;
+ * kthread_stop() each thread and free it; release the listening socket.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -40,22 +43,25 @@
 #include "fastecho_net.h"
 
 /**
- * struct fastecho_conn - one client connection and its thread
- * @node:      on fastecho_srv.live while echoing, then on .dead
- * @sock:      the connection; released by whoever frees @conn
+ * struct fastecho_conn - a connection thread and the connection it serves
+ * @node:      on fastecho_server.live, .spare or .dead
  * @task:      the thread, pinned with get_task_struct()
- * @buf:       echo buffer of @bufsize bytes
+ * @sock:      the connection; NULL while the thread is spare
+ * @buf:       echo buffer of @bufsize bytes, kept across connections
  * @bufsize:   size of @buf
- * @id:        number shown in the thread name and the stats file
+ * @id:        connection number, shown in the stats file
  * @bytes_in:  bytes received; written by the thread only
  * @bytes_out: bytes sent back; written by the thread only
  * @born:      jiffies at accept
  * @peer:      the client's address
+ *
+ * @sock and the connection fields are set by the listener under the
+ * registry lock before it wakes the thread.
  */
 struct fastecho_conn {
 	struct list_head node;
-	struct socket *sock;
 	struct task_struct *task;
+	struct socket *sock;
 	void *buf;
 	unsigned int bufsize;
 	u64 id;
@@ -66,27 +72,31 @@ struct fastecho_conn {
 };
 
 /**
- * struct fastecho_server - the one listener and its connections
- * @cfg:          configuration from load time
- * @lsock:        listening socket; released last, at teardown
- * @listener:     listener thread
- * @listening:    completed once the listener is listening, or failed
- * @listen_err:   why the listener failed, valid after @listening
- * @bound:        the address the listener is bound to
- * @lock:         protects @live, @dead, @stopping, the retired totals
- * @live:         connections whose thread is echoing
- * @dead:         connections whose thread has finished, waiting for @reaper
- * @stopping:     teardown has begun; read without @lock by the listener
- * @reaper:       frees the connections on @dead
- * @nr_active:    length of @live, read without @lock by the listener
- * @next_id:      last connection id handed out
- * @accepted:     connections served
- * @rejected:     connections reset because of max_conns
+ * struct fastecho_server - the one listener and its connection threads
+ * @cfg:           configuration from load time
+ * @lsock:         listening socket; released last, at teardown
+ * @listener:      listener thread
+ * @listening:     completed once the listener is listening, or failed
+ * @listen_err:    why the listener failed, valid after @listening
+ * @bound:         the address the listener is bound to
+ * @lock:          the registry lock: protects the lists, @nr_spare,
+ *                 @stopping, and the retired byte counts
+ * @live:          threads serving a connection
+ * @spare:         threads waiting for a connection
+ * @dead:          threads waiting for @reaper
+ * @nr_spare:      length of @spare
+ * @stopping:      teardown has begun; read without @lock by the listener
+ * @reaper:        frees the threads on @dead
+ * @nr_active:     length of @live, read without @lock by the listener
+ * @nr_threads:    threads created so far, for their names
+ * @next_id:       last connection id handed out
+ * @accepted:      connections served
+ * @rejected:      connections reset because of max_conns
  * @idle_timeouts: connections closed by idle_timeout
- * @resets:       connections ended by the peer's reset
- * @errors:       accept failures, failed allocations, other socket errors
- * @retired_in:   bytes received by connections no longer on @live
- * @retired_out:  bytes sent by connections no longer on @live
+ * @resets:        connections ended by the peer's reset
+ * @errors:        accept failures, failed allocations, other socket errors
+ * @retired_in:    bytes received by connections that have ended
+ * @retired_out:   bytes sent by connections that have ended
  */
 struct fastecho_server {
 	struct fastecho_config cfg;
@@ -96,14 +106,17 @@ struct fastecho_server {
 	int listen_err;
 	struct sockaddr_storage bound;
 
-	struct mutex lock; /* see @lock above */
+	struct mutex lock; /* the registry lock, see above */
 	struct list_head live;
+	struct list_head spare;
 	struct list_head dead;
+	unsigned int nr_spare;
 	bool stopping;
 	struct work_struct reaper;
 
 	atomic_t nr_active;
-	atomic64_t next_id;
+	unsigned int nr_threads;
+	u64 next_id;
 	atomic64_t accepted;
 	atomic64_t rejected;
 	atomic64_t idle_timeouts;
@@ -116,9 +129,8 @@ struct fastecho_server {
 static struct fastecho_server fastecho_srv;
 
 /*
- * Sleep until kthread_stop(). Every thread of ours ends here rather than
- * returning on its own. The state is set before the test, so the wakeup
- * from kthread_stop() cannot be lost.
+ * Sleep until kthread_stop(). The state is set before the test, so the
+ * wakeup from kthread_stop() cannot be lost.
  */
 static void fastecho_wait_for_stop(void)
 {
@@ -131,16 +143,38 @@ static void fastecho_wait_for_stop(void)
 	__set_current_state(TASK_RUNNING);
 }
 
+/*
+ * Sleep until the listener hands us a connection (true) or kthread_stop()
+ * (false).
+ */
+static bool fastecho_conn_wait(struct fastecho_conn *conn)
+{
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop())
+			break;
+		if (READ_ONCE(conn->sock)) {
+			__set_current_state(TASK_RUNNING);
+			return true;
+		}
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+	return false;
+}
+
+/* Stop the thread, then free what it leaves: its socket if still there. */
 static void fastecho_conn_free(struct fastecho_conn *conn)
 {
 	kthread_stop(conn->task);
 	put_task_struct(conn->task);
-	sock_release(conn->sock);
+	if (conn->sock)
+		sock_release(conn->sock);
 	kvfree(conn->buf);
 	kfree(conn);
 }
 
-/* Free every connection whose thread has finished. */
+/* Free every thread that found no room on the spare list. */
 static void fastecho_reap(struct work_struct *work)
 {
 	struct fastecho_server *srv =
@@ -211,22 +245,46 @@ static void fastecho_conn_account(struct fastecho_server *srv,
 		 conn->id, err, conn->bytes_in, conn->bytes_out);
 }
 
-/*
- * The connection has ended: take it off @live and hand it to the reaper,
- * unless teardown has already taken it.
+/**
+ * fastecho_conn_done() - the connection has ended: close it, find a list
+ * @srv:  the server
+ * @conn: this thread
+ *
+ * Moves the thread off @live onto @spare when there is room, else onto
+ * @dead for the reaper, and releases the socket. Once teardown has begun,
+ * it touches nothing: teardown owns the thread and its socket.
+ *
+ * Return: true to wait for the next connection, false to wait for
+ * kthread_stop().
  */
-static void fastecho_conn_retire(struct fastecho_server *srv,
-				 struct fastecho_conn *conn)
+static bool fastecho_conn_done(struct fastecho_server *srv,
+			       struct fastecho_conn *conn)
 {
+	struct socket *sock = conn->sock;
+	bool spare = false;
+
 	mutex_lock(&srv->lock);
 	srv->retired_in += conn->bytes_in;
 	srv->retired_out += conn->bytes_out;
 	atomic_dec(&srv->nr_active);
-	if (!srv->stopping) {
+	if (srv->stopping) {
+		mutex_unlock(&srv->lock);
+		return false;
+	}
+
+	WRITE_ONCE(conn->sock, NULL);
+	if (srv->nr_spare < fastecho_spare_threads()) {
+		list_move(&conn->node, &srv->spare);
+		srv->nr_spare++;
+		spare = true;
+	} else {
 		list_move_tail(&conn->node, &srv->dead);
 		queue_work(system_wq, &srv->reaper);
 	}
 	mutex_unlock(&srv->lock);
+
+	sock_release(sock);
+	return spare;
 }
 
 static int fastecho_conn_thread(void *data)
@@ -234,26 +292,64 @@ static int fastecho_conn_thread(void *data)
 	struct fastecho_conn *conn = data;
 	int err;
 
-	err = fastecho_conn_echo(conn);
-	fastecho_conn_account(&fastecho_srv, conn, err);
-	fastecho_conn_retire(&fastecho_srv, conn);
-	fastecho_wait_for_stop();
+	while (fastecho_conn_wait(conn)) {
+		err = fastecho_conn_echo(conn);
+		fastecho_conn_account(&fastecho_srv, conn, err);
+		if (!fastecho_conn_done(&fastecho_srv, conn)) {
+			fastecho_wait_for_stop();
+			break;
+		}
+	}
 	return 0;
 }
 
+/* A new thread with its buffer, not yet woken, on no list. */
+static struct fastecho_conn *fastecho_conn_create(struct fastecho_server *srv)
+{
+	struct fastecho_conn *conn;
+	unsigned int nr;
+	int err = -ENOMEM;
+
+	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
+	if (!conn)
+		goto out;
+	conn->bufsize = srv->cfg.bufsize;
+	conn->buf = kvmalloc(conn->bufsize, GFP_KERNEL);
+	if (!conn->buf)
+		goto out_free_conn;
+
+	nr = ++srv->nr_threads;
+	conn->task = kthread_create(fastecho_conn_thread, conn, "%s/%u",
+				    KBUILD_MODNAME, nr);
+	if (IS_ERR(conn->task)) {
+		err = PTR_ERR(conn->task);
+		goto out_free_buf;
+	}
+	get_task_struct(conn->task);
+	return conn;
+
+out_free_buf:
+	kvfree(conn->buf);
+out_free_conn:
+	kfree(conn);
+out:
+	return ERR_PTR(err);
+}
+
 /**
- * fastecho_conn_start() - give an accepted socket its own thread
+ * fastecho_conn_start() - hand an accepted socket to a thread of its own
  * @srv:  the server
  * @sock: the accepted connection; owned by this function from here on
  *
- * Over max_conns, or when memory or a thread cannot be had, the
- * connection is reset at once and counted.
+ * A spare thread takes it if there is one, else a new thread is created.
+ * Over max_conns, or when memory or a thread cannot be had, the connection
+ * is reset at once and counted.
  */
 static void fastecho_conn_start(struct fastecho_server *srv,
 				struct socket *sock)
 {
+	struct sockaddr_storage peer;
 	struct fastecho_conn *conn;
-	int err = -ENOMEM;
 
 	if (atomic_read(&srv->nr_active) >= fastecho_max_conns()) {
 		atomic64_inc(&srv->rejected);
@@ -261,29 +357,36 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 		return;
 	}
 
-	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
-	if (!conn)
-		goto out_abort;
-	conn->bufsize = srv->cfg.bufsize;
-	conn->buf = kvmalloc(conn->bufsize, GFP_KERNEL);
-	if (!conn->buf)
-		goto out_free_conn;
-
-	conn->sock = sock;
-	conn->born = jiffies;
-	conn->id = atomic64_inc_return(&srv->next_id);
-	fastecho_net_peer(sock, &conn->peer);
+	fastecho_net_peer(sock, &peer);
 	fastecho_net_tune(sock, fastecho_idle_timeout());
 
-	conn->task = kthread_create(fastecho_conn_thread, conn, "fastecho/%llu",
-				    conn->id);
-	if (IS_ERR(conn->task)) {
-		err = PTR_ERR(conn->task);
-		goto out_free_buf;
+	mutex_lock(&srv->lock);
+	conn = list_first_entry_or_null(&srv->spare, struct fastecho_conn,
+					node);
+	if (conn) {
+		list_del(&conn->node);
+		srv->nr_spare--;
 	}
-	get_task_struct(conn->task);
+	mutex_unlock(&srv->lock);
+
+	if (!conn) {
+		conn = fastecho_conn_create(srv);
+		if (IS_ERR(conn)) {
+			atomic64_inc(&srv->errors);
+			pr_warn_ratelimited("no thread for a connection: %ld\n",
+					    PTR_ERR(conn));
+			fastecho_net_abort(sock);
+			return;
+		}
+	}
 
 	mutex_lock(&srv->lock);
+	conn->id = ++srv->next_id;
+	conn->peer = peer;
+	conn->born = jiffies;
+	conn->bytes_in = 0;
+	conn->bytes_out = 0;
+	WRITE_ONCE(conn->sock, sock);
 	list_add_tail(&conn->node, &srv->live);
 	atomic_inc(&srv->nr_active);
 	mutex_unlock(&srv->lock);
@@ -291,16 +394,6 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 
 	pr_debug("connection %llu from %pISpc\n", conn->id, &conn->peer);
 	wake_up_process(conn->task);
-	return;
-
-out_free_buf:
-	kvfree(conn->buf);
-out_free_conn:
-	kfree(conn);
-out_abort:
-	atomic64_inc(&srv->errors);
-	pr_warn_ratelimited("cannot serve a new connection: error %d\n", err);
-	fastecho_net_abort(sock);
 }
 
 /* Create, bind and listen; with the default address, IPv6 else IPv4. */
@@ -380,6 +473,7 @@ int fastecho_server_start(const struct fastecho_config *cfg,
 	srv->cfg = *cfg;
 	mutex_init(&srv->lock);
 	INIT_LIST_HEAD(&srv->live);
+	INIT_LIST_HEAD(&srv->spare);
 	INIT_LIST_HEAD(&srv->dead);
 	INIT_WORK(&srv->reaper, fastecho_reap);
 	init_completion(&srv->listening);
@@ -409,7 +503,8 @@ void fastecho_server_stop(void)
 {
 	struct fastecho_server *srv = &fastecho_srv;
 	struct fastecho_conn *conn, *tmp;
-	LIST_HEAD(doomed);
+	LIST_HEAD(live);
+	LIST_HEAD(idle);
 
 	/* No new connections. */
 	mutex_lock(&srv->lock);
@@ -418,16 +513,20 @@ void fastecho_server_stop(void)
 	fastecho_net_shutdown(srv->lsock);
 	kthread_stop(srv->listener);
 
-	/* Every connection is ours now; the reaper will find nothing new. */
+	/* Every thread is ours now; the reaper will find nothing new. */
 	mutex_lock(&srv->lock);
-	list_splice_init(&srv->live, &doomed);
-	list_splice_init(&srv->dead, &doomed);
+	list_splice_init(&srv->live, &live);
+	list_splice_init(&srv->spare, &idle);
+	list_splice_init(&srv->dead, &idle);
+	srv->nr_spare = 0;
 	mutex_unlock(&srv->lock);
 	cancel_work_sync(&srv->reaper);
 
-	list_for_each_entry(conn, &doomed, node)
+	/* Wake them all at once, then wait for each. */
+	list_for_each_entry(conn, &live, node)
 		fastecho_net_shutdown(conn->sock);
-	list_for_each_entry_safe(conn, tmp, &doomed, node) {
+	list_splice(&idle, &live);
+	list_for_each_entry_safe(conn, tmp, &live, node) {
 		list_del(&conn->node);
 		fastecho_conn_free(conn);
 	}
@@ -452,6 +551,7 @@ void fastecho_server_stats(struct fastecho_stats *st)
 		st->bytes_in += READ_ONCE(conn->bytes_in);
 		st->bytes_out += READ_ONCE(conn->bytes_out);
 	}
+	st->spare = srv->nr_spare;
 	mutex_unlock(&srv->lock);
 
 	st->active = atomic_read(&srv->nr_active);
@@ -471,13 +571,14 @@ void fastecho_server_show_conns(struct seq_file *m)
 	struct fastecho_server *srv = &fastecho_srv;
 	struct fastecho_conn *conn;
 
-	seq_printf(m, "%5s %-47s %16s %16s %7s\n", "id", "peer", "bytes_in",
-		   "bytes_out", "age_s");
+	seq_printf(m, "%5s %-47s %16s %16s %7s %7s\n", "id", "peer", "bytes_in",
+		   "bytes_out", "age_s", "pid");
 	mutex_lock(&srv->lock);
 	list_for_each_entry(conn, &srv->live, node)
-		seq_printf(m, "%5llu %-47pISpc %16llu %16llu %7lu\n", conn->id,
-			   &conn->peer, READ_ONCE(conn->bytes_in),
+		seq_printf(m, "%5llu %-47pISpc %16llu %16llu %7lu %7d\n",
+			   conn->id, &conn->peer, READ_ONCE(conn->bytes_in),
 			   READ_ONCE(conn->bytes_out),
-			   (jiffies - conn->born) / HZ);
+			   (jiffies - conn->born) / HZ,
+			   task_pid_nr(conn->task));
 	mutex_unlock(&srv->lock);
 }
