@@ -626,6 +626,8 @@ static void mode_hold(void)
 		fail("out of memory");
 	raise_nofile(n + 64);
 	for (i = 0; i < n; i++) {
+		if (should_stop())
+			fail("told to stop with %ld of %ld connections open", i, n);
 		fds[i] = fe_connect(i, ms_left(deadline));
 		if (fds[i] < 0)
 			fail("connection %ld of %ld: connect: %s", i + 1, n,
@@ -770,7 +772,7 @@ static void *stream_worker(void *arg)
 			w->completed++;
 			continue;
 		}
-		if (r == XFER_EOF || r == XFER_RESET) {
+		if ((r == XFER_EOF || r == XFER_RESET) && w->completed) {
 			w->resets++;	/* closed by the server: expected */
 			break;
 		}
@@ -923,8 +925,7 @@ static void mode_stream(void)
 		long moving = 0;
 
 		for (i = 0; i < n; i++)
-			moving += ws[i].completed > 0 || ws[i].err[0] ||
-				  ws[i].resets;
+			moving += ws[i].completed > 0 || ws[i].err[0];
 		if (moving == n || now() > deadline_all())
 			break;
 		usleep(20000);
@@ -989,6 +990,8 @@ static void mode_maxconn(void)
 	for (i = 0; i < n; i++) {
 		int r;
 
+		if (should_stop())
+			fail("told to stop after %ld of %ld attempts", i, n);
 		fds[i] = fe_connect(i, ms_left(deadline));
 		if (fds[i] < 0) {
 			/* refused or reset during the handshake: not served */

@@ -136,6 +136,20 @@ fc_bg() {
 	echo $! >> $W/pids
 }
 
+# ready_or_fail NAME FILE SECONDS: wait for a background feclient to touch
+# FILE; fail (with its output) if it exits first or takes too long.
+ready_or_fail() {
+	local pid
+	pid=$(cat $W/$1.pid)
+	wait_until "$3" sh -c "[ -e $2 ] || ! kill -0 $pid 2>/dev/null"
+	if [ ! -e "$2" ]; then
+		touch $W/stop
+		kill -0 $pid 2>/dev/null && diag "$1: not ready in $3 s"
+		fc_wait "$1"
+		fail "$1 client: $(tail -n 1 $W/$1.out)"
+	fi
+}
+
 # fc_wait NAME: wait for a background feclient, show its output, return
 # its exit status.
 fc_wait() {
@@ -250,18 +264,14 @@ t_halfclose_rst() {
 
 t_concurrent() {
 	load_ok
-	fc_bg hold hold -c 1000 -r $W/ready -t 280
-	wait_until 240 file_exists $W/ready || {
-		kill $(cat $W/hold.pid)
-		fc_wait hold
-		fail "1000 connections not open and echoing in 240 s"
-	}
+	fc_bg hold hold -c 1000 -r $W/ready -u $W/stop -t 280
+	ready_or_fail hold $W/ready 240
 	a=$(stat_get active) r=$(stat_rows) n=$(conn_threads)
 	diag "with 1000 clients: active $a, rows $r, connection threads $n"
 	[ "$a" = 1000 ] || fail "active $a with 1000 clients connected"
 	[ "$r" = 1000 ] || fail "$r connection rows with 1000 clients connected"
 	[ "$n" = 1000 ] || fail "$n connection threads with 1000 clients connected"
-	kill -TERM $(cat $W/hold.pid)
+	touch $W/stop
 	fc_wait hold || fail "hold client: $(tail -n 1 $W/hold.out)"
 	wait_until 60 conn_threads_are 0 ||
 		fail "$(conn_threads) connection threads 60 s after the clients closed"
@@ -272,11 +282,7 @@ t_concurrent() {
 t_max_conns() {
 	load_ok max_conns=50
 	fc_bg maxconn maxconn -c 200 -x 50 -r $W/ready -u $W/stop -t 200
-	wait_until 180 file_exists $W/ready || {
-		touch $W/stop
-		fc_wait maxconn
-		fail "200 attempts not done in 180 s"
-	}
+	ready_or_fail maxconn $W/ready 180
 	line=$(grep 'served .* rejected' $W/maxconn.out | head -n 1)
 	served=$(echo "$line" | sed 's/.*served \([0-9]*\).*/\1/')
 	rejected=$(echo "$line" | sed 's/.*rejected \([0-9]*\).*/\1/')
@@ -338,7 +344,7 @@ t_port_in_use() {
 	slab0=$(slab_kb) sun0=$(sunreclaim_kb)
 	# An IPv6 dual-stack listener on [::]
 	fc_bg listen listen -h :: -p $PORT -r $W/ready -u $W/stop -t 60
-	wait_until 10 file_exists $W/ready || fail "feclient listen did not start"
+	ready_or_fail listen $W/ready 10
 	port_busy_check "feclient on [::]:$PORT"
 	# 20 more tries: a leak per failure would add up
 	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
@@ -391,16 +397,18 @@ t_bad_params() {
 }
 
 t_rmmod_under_fire() {
-	load_ok
+	# more than the default 1024: 1000 idle + 20 + 5 + the flood
+	load_ok max_conns=4096
+	# Build the load up step by step (1000 connections first: with the
+	# streams running they would take much longer to open on TCG).
 	fc_bg hold hold -c 1000 -r $W/r1 -u $W/stop -t 280
-	fc_bg stream stream -c 20 -r $W/r2 -u $W/stop -t 280
+	ready_or_fail hold $W/r1 200
 	fc_bg noread noread -c 5 -r $W/r3 -u $W/stop -t 280
-	wait_until 240 sh -c "[ -e $W/r1 ] && [ -e $W/r2 ] && [ -e $W/r3 ]" || {
-		touch $W/stop
-		fail "load not in place in 240 s (r1/r2/r3: $(ls $W | grep '^r[123]$' | tr '\n' ' '))"
-	}
+	ready_or_fail noread $W/r3 60
+	fc_bg stream stream -c 20 -r $W/r2 -u $W/stop -t 280
+	ready_or_fail stream $W/r2 60
 	fc_bg flood flood -c 2 -d 200 -r $W/r4 -u $W/stop -t 220
-	wait_until 10 file_exists $W/r4 || fail "flood did not start"
+	ready_or_fail flood $W/r4 10
 	sleep 1
 	a=$(stat_get active) n=$(conn_threads)
 	diag "before rmmod: active $a, connection threads $n, accepted $(stat_get accepted)"
@@ -431,7 +439,7 @@ t_ipv6() {
 	fc_ok echo -h 127.0.0.1 -n 50000 -t 30
 	fc_ok echo -h ::1 -n 50000 -t 30
 	fc_bg hold hold -h ::1 -c 1 -r $W/ready -u $W/stop -t 30
-	wait_until 10 file_exists $W/ready || fail "IPv6 hold client not ready"
+	ready_or_fail hold $W/ready 10
 	grep -q '\[::1\]:' /proc/net/fastecho ||
 		fail "no [::1]:port peer row in /proc/net/fastecho"
 	touch $W/stop
