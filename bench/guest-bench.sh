@@ -109,19 +109,31 @@ fastecho_active() {
 		echo 0
 }
 
-# Wait (up to 60 s) until the server has let go of the idle connections.
+# Connection threads of fastecho still alive ([fastecho/N] in ps).
+fastecho_threads() {
+	ps 2>/dev/null | grep -c '\[fastecho/[0-9]'
+}
+
+# Wait (up to 300 s) until the server has let go of the idle connections:
+# for fastecho, until "active" is 0 and every connection thread has been
+# reaped (otherwise the next server's memory deltas would include the
+# memory fastecho is still freeing). Prints the seconds it took.
 wait_drained() {
+	t0=$(date +%s)
 	if [ "$1" = fastecho ]; then
 		i=0
-		while [ $i -lt 600 ]; do
-			[ "$(fastecho_active)" = 0 ] && return 0
+		while [ $i -lt 3000 ]; do
+			[ "$(fastecho_active)" = 0 ] && [ "$(fastecho_threads)" = 0 ] &&
+				break
 			sleep 0.1
 			i=$((i + 1))
 		done
-		echo "guest-bench: fastecho still has $(fastecho_active) connections" >&2
+		[ $i -lt 3000 ] || echo "guest-bench: fastecho still has" \
+			"$(fastecho_active) connections, $(fastecho_threads) threads" >&2
 	else
 		sleep 2
 	fi
+	echo $(($(date +%s) - t0))
 }
 
 # Run the client; print its RESULT fields (without the word RESULT).
@@ -173,7 +185,7 @@ run_idle() {
 	pt1=$(meminfo PageTables)
 	rss1=$(rss_of "$pid")
 	client_rss=$(rss_of "$cpid")
-	threads=$(ps 2>/dev/null | grep -c '\[fastecho/[0-9]')
+	threads=$(fastecho_threads)
 
 	kill -USR1 $cpid 2>/dev/null
 	wait $cpid
@@ -185,11 +197,11 @@ run_idle() {
 		status=1
 	fi
 	[ -n "$line" ] || line="RESULT errors=1"
-	wait_drained "$srv"
+	drain_s=$(wait_drained "$srv")
 	echo "${line#RESULT } memfree_kb=$((free0 - free1))" \
 		"slab_kb=$((slab1 - slab0)) kstack_kb=$((stack1 - stack0))" \
 		"pagetables_kb=$((pt1 - pt0)) server_rss_kb=$((rss1 - rss0))" \
-		"client_rss_kb=$client_rss kthreads=$threads"
+		"client_rss_kb=$client_rss kthreads=$threads drain_s=$drain_s"
 }
 
 # One workload against one server.

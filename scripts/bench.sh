@@ -126,7 +126,7 @@ if [[ -z "$from" ]]; then
 		sh /fe/bench/guest-bench.sh rounds="$rounds" dur="$dur" warm="$warm" \
 		bulk_mib="$bulk_mib" idle_conns="$idle_conns" cec_conns="$cec_conns" \
 		workloads="$workloads" modargs="$modargs" |
-		tr -d '\r' | tee "$guest_out" | grep --line-buffered -v '^CSV ' >&2 ||
+		sed -u 's/\r//g' | tee "$guest_out" | grep --line-buffered -v '^CSV ' >&2 ||
 		rc=${PIPESTATUS[0]}
 	if ((rc != 0)); then
 		echo "bench.sh: the guest run ended with status $rc (see above);" \
@@ -146,7 +146,7 @@ grep -q '^CSV ' "$guest_out" || {
 # --- Raw rounds: results.csv --------------------------------------------------
 cols="round workload server conns msgs_per_s mib_per_s p50_us p90_us p99_us"
 cols+=" p999_us max_us secs errors ok setup_s memfree_kb slab_kb kstack_kb"
-cols+=" pagetables_kb server_rss_kb client_rss_kb kthreads"
+cols+=" pagetables_kb server_rss_kb client_rss_kb kthreads drain_s"
 csv=$out/results.csv
 awk -v cols="$cols" '
 	BEGIN { n = split(cols, c, " "); line = c[1]
@@ -191,6 +191,7 @@ idle_median() {
 			else if (what == "memfree") x = $k["memfree_kb"] * 1024 / ok
 			else if (what == "rss") x = $k["server_rss_kb"] * 1024 / ok
 			else if (what == "setup") x = $k["setup_s"]
+			else if (what == "drain") x = $k["drain_s"]
 			v[n++] = x
 		}
 		END {
@@ -312,12 +313,13 @@ md=$out/results.md
 		echo
 		echo "| metric | fastecho | epoll | io_uring | fastecho/epoll | fastecho/io_uring |"
 		echo "|---|---:|---:|---:|---:|---:|"
-		for what in kernel memfree rss setup; do
+		for what in kernel memfree rss setup drain; do
 			case "$what" in
 			kernel) mname="Slab+KernelStack bytes/conn"; dec=0 ;;
 			memfree) mname="MemFree drop bytes/conn (all memory)"; dec=0 ;;
 			rss) mname="server RSS growth bytes/conn"; dec=0 ;;
 			setup) mname="seconds to open and verify all (client)"; dec=1 ;;
+			drain) mname="seconds until released after close (fastecho: threads reaped; others: fixed 2 s wait)"; dec=0 ;;
 			esac
 			f=$(idle_median fastecho "$what")
 			e=$(idle_median epoll "$what")
