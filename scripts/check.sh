@@ -12,7 +12,9 @@
 # Boots: stock (the plain command line), slub (slub_debug=FZPU), preempt
 # (preempt=full). On 6.1 all three run by default, elsewhere only stock.
 # The soak case runs SOAK_SECONDS (--soak, default 60) on the stock boot and
-# --extra-soak (default 20) seconds on the others; its TAP name says which.
+# --extra-soak (default 20) seconds on the others and on the debug kernel;
+# its TAP name says which. The guest time limit per boot (--timeout, or
+# CHECK_TIMEOUT) is 900 s, 1200 s with slub_debug, 3000 s on debug.
 #
 # Output: TAP, each name prefixed with KERNEL/BOOT, one extra test per boot
 # for the guest itself (finished in time, no kernel splat), and the last
@@ -29,7 +31,7 @@ only=""
 matrix=0
 soak=${SOAK_SECONDS:-60}
 extra_soak=20
-timeout_s=""
+timeout_s=${CHECK_TIMEOUT:-}
 
 while (($#)); do
 	case "$1" in
@@ -97,10 +99,15 @@ build() {
 run_boot() {
 	local k=$1 b=$2 append s tmo tag raw err status seen=0 planned="" line args
 	append=$(boot_append "$b") || return 1
+	# Soak time: full on the stock boot of a production kernel, shorter on
+	# the extra boots and on the (much slower) debug kernel.
 	s=$soak
-	[[ "$b" == stock ]] || s=$extra_soak
+	[[ "$b" == stock && "$k" != debug ]] || s=$extra_soak
 	tmo=${timeout_s:-900}
-	[[ -n "$timeout_s" || "$b" != slub ]] || tmo=1200
+	if [[ -z "$timeout_s" ]]; then
+		[[ "$b" != slub ]] || tmo=1200
+		[[ "$k" != debug ]] || tmo=3000
+	fi
 	tag="$k/$b"
 	raw=$outdir/$k-$b.out
 	err=$outdir/$k-$b.vm.log

@@ -1097,7 +1097,8 @@ static void mode_listen(void)
 		fail("socket: %s", strerror(errno));
 	if (hosts[0].ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	(void)one;
+	/* as any server would: TIME_WAIT leftovers must not block us */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&hosts[0], hostlens[0]))
 		fail("bind: %s", strerror(errno));
 	if (listen(fd, 16))
