@@ -46,7 +46,15 @@ fi
 
 say "@@FE-BEGIN@@ $(uname -r) $(cat /proc/cmdline)"
 cd /fe 2>/dev/null || cd /
-/bin/sh /fe/cmd.sh > $out 2>&1 < /dev/null
+case " $(cat /proc/cmdline) " in
+*" fe.interactive "*)
+	# vm.sh --interactive: the command owns the console, with job control.
+	setsid cttyhack /bin/sh /fe/cmd.sh
+	;;
+*)
+	/bin/sh /fe/cmd.sh > $out 2>&1 < /dev/null
+	;;
+esac
 rc=$?
 # Let the serial port drain before we talk on the console.
 sleep 1

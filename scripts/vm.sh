@@ -6,13 +6,19 @@
 #
 #   scripts/vm.sh [--kernel NAME] [--append "CMDLINE"] [--smp N] [--mem SIZE]
 #                 [--timeout SEC] [--log FILE] [--kmod NAME]... [--no-build]
-#                 [--no-module]
+#                 [--no-module] [--interactive] [--hostfwd HOSTPORT:GUESTPORT]
 #                 -- GUEST_CMD...
 #
 # The initramfs holds busybox, /fe/fastecho.ko built for that kernel,
 # /fe/bin/* (build/guest-bin), /fe/tests/* (tests/), /fe/bench/* (bench/*.sh),
 # /fe/kmod/NAME.ko for each --kmod (from the kernel's /lib/modules tree).
 # The guest's /init is scripts/guest-init.sh.
+#
+# --interactive: the guest console is this terminal (and still logged), and
+# GUEST_CMD runs on it with job control; --timeout 0 means no time limit.
+# --hostfwd: an e1000 NIC on QEMU user networking, with host TCP port
+# 127.0.0.1:HOSTPORT forwarded to GUESTPORT in the guest; the guest gets
+# /fe/kmod/e1000.ko and configures it (see scripts/run-guest.sh).
 #
 # GUEST_CMD's output (stdout and stderr) comes back on a second serial port
 # and is printed here as it arrives. The full console goes to the log
@@ -34,6 +40,8 @@ log=""
 build=1
 want_module=1
 kmods=()
+interactive=0
+hostfwd=""
 
 usage() {
 	sed -n '4,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
@@ -51,6 +59,8 @@ while (($#)); do
 	--kmod) kmods+=("$2"); shift 2 ;;
 	--no-build) build=0; shift ;;
 	--no-module) want_module=0; shift ;;
+	--interactive) interactive=1; shift ;;
+	--hostfwd) hostfwd=$2; kmods+=(e1000); shift 2 ;;
 	--) shift; break ;;
 	-h | --help) usage ;;
 	*) echo "vm.sh: unknown option $1" >&2; usage ;;
@@ -68,8 +78,9 @@ eval "$envlines"
 # Every run has its own directory: several vm.sh may run at once.
 mkdir -p "$root/build/vm"
 work=$(mktemp -d "$root/build/vm/$kernel-XXXXXX")
-# Keep the ten newest runs' logs.
-ls -dt "$root/build/vm/"*/ 2>/dev/null | tail -n +11 | xargs -r rm -rf
+# Forget runs older than half a day (never a run that may still go on).
+find "$root/build/vm" -mindepth 1 -maxdepth 1 -type d -mmin +720 \
+	-exec rm -rf {} + 2>/dev/null || true
 if [[ -z "$log" ]]; then
 	log=$work/console.log
 	# build/vm-KERNEL.log: the latest run's console
@@ -97,6 +108,9 @@ mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,fe/bin,fe/tests,fe/bench,fe/kmod}
 cp /bin/busybox "$stage/bin/busybox"
 ln -s busybox "$stage/bin/sh"
 install -m 0755 "$root/scripts/guest-init.sh" "$stage/init"
+if [[ -f "$root/scripts/run-guest.sh" ]]; then
+	install -m 0755 "$root/scripts/run-guest.sh" "$stage/fe/run-guest.sh"
+fi
 [[ -n "$ko" ]] && cp "$ko" "$stage/fe/fastecho.ko"
 shopt -s nullglob
 for f in "$root"/build/guest-bin/*; do cp "$f" "$stage/fe/bin/"; done
@@ -106,7 +120,7 @@ shopt -u nullglob
 for m in "${kmods[@]}"; do
 	# NAME, NAME.ko or a path under the module tree; .ko.xz/.ko.zst unpacked
 	# here because busybox insmod does not decompress.
-	src=$(find "$FE_MODDIR" \( -name "$m" -o -name "$m.ko" -o -name "$m.ko.xz" \
+	src=$(find "$FE_MODDIR" -type f \( -name "$m" -o -name "$m.ko" -o -name "$m.ko.xz" \
 		-o -name "$m.ko.zst" -o -name "$m.ko.gz" \) | head -n1)
 	[[ -n "$src" ]] || { echo "vm.sh: module $m not in $FE_MODDIR" >&2; exit 1; }
 	base=$(basename "$src")
@@ -137,27 +151,52 @@ out=$work/guest-out
 : >"$out"
 : >"$log"
 cmdline="console=ttyS0 panic=-1 loglevel=4 log_buf_len=4M rdinit=/init $append"
+nic=(-nic none)
+if [[ -n "$hostfwd" ]]; then
+	nic=(-nic "user,model=e1000,hostfwd=tcp:127.0.0.1:${hostfwd%%:*}-:${hostfwd##*:}")
+fi
+console=(-serial "file:$log")
+qemu_in=/dev/null
+if ((interactive)); then
+	cmdline+=" fe.interactive"
+	console=(-chardev "stdio,id=con0,mux=on,signal=off,logfile=$log"
+		-serial chardev:con0)
+	qemu_in=/dev/stdin
+fi
 
 echo "vm.sh: booting $FE_KVER ($kernel) smp=$smp mem=$mem timeout=${timeout_s}s" \
 	"append='$append'; console log: $log" >&2
 start=$(date +%s)
 qemu_rc=0
 set +e
-nice timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
-	-machine pc -cpu max -smp "$smp" -m "$mem" \
-	-nographic -no-reboot -monitor none -nic none \
-	-serial "file:$log" -serial "file:$out" \
-	-kernel "$FE_VMLINUZ" -initrd "$initrd" -append "$cmdline" \
-	</dev/null >"$work/qemu.stderr" 2>&1 &
-qpid=$!
-# Print the guest command's output as it arrives.
-tail -n +1 -s 0.5 -f --pid=$qpid "$out" &
-tpid=$!
-wait $qpid
-qemu_rc=$?
-wait $tpid 2>/dev/null
-set -e
-elapsed=$(($(date +%s) - start))
+if ((interactive)); then
+	# The console is this terminal: QEMU in the foreground, no output port.
+	timeout --foreground --kill-after=10 "$timeout_s" qemu-system-x86_64 \
+		-machine pc -cpu max -smp "$smp" -m "$mem" \
+		-nographic -no-reboot -monitor none "${nic[@]}" \
+		"${console[@]}" -serial "file:$out" \
+		-kernel "$FE_VMLINUZ" -initrd "$initrd" -append "$cmdline" \
+		<"$qemu_in" 2>"$work/qemu.stderr"
+	qemu_rc=$?
+	set -e
+	elapsed=$(($(date +%s) - start))
+else
+	nice timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
+		-machine pc -cpu max -smp "$smp" -m "$mem" \
+		-nographic -no-reboot -monitor none "${nic[@]}" \
+		"${console[@]}" -serial "file:$out" \
+		-kernel "$FE_VMLINUZ" -initrd "$initrd" -append "$cmdline" \
+		</dev/null >"$work/qemu.stderr" 2>&1 &
+	qpid=$!
+	# Print the guest command's output as it arrives.
+	tail -n +1 -s 0.5 -f --pid=$qpid "$out" &
+	tpid=$!
+	wait $qpid
+	qemu_rc=$?
+	wait $tpid 2>/dev/null
+	set -e
+	elapsed=$(($(date +%s) - start))
+fi
 
 # --- Verdict ----------------------------------------------------------------------
 status=0
