@@ -4,6 +4,7 @@
 #
 #   make                 build fastecho.ko against KDIR
 #   make check           run the test suite in a QEMU guest (KERNEL=6.1 by default)
+#   make check-run       test make run from the host (forwarded port, guest shell)
 #   make lint            checkpatch --strict, sparse, W=1, clang-format
 #   make run             boot a guest with fastecho loaded, host port forwarded
 #   make bench           benchmark against user-space epoll and io_uring servers
@@ -22,8 +23,8 @@ KDIR := $(shell scripts/kernel.sh kdir $(KERNEL) 2>/dev/null)
 endif
 endif
 
-.PHONY: all modules clean setup check check-matrix check-debug lint run bench \
-	load unload install
+.PHONY: all modules clean setup check check-matrix check-debug check-run lint run \
+	bench load unload install
 
 all: modules
 
@@ -50,6 +51,10 @@ check-matrix:
 
 check-debug:
 	scripts/check.sh --kernel debug $(if $(T),--only "$(T)")
+
+# make run, driven end to end from the host (port forward, shell, unload).
+check-run:
+	scripts/run-check.sh
 
 lint:
 	scripts/lint.sh
