@@ -42,6 +42,8 @@
  *   -i MS      interval             -a/-b S  idle close window
  *   -x N       max served           -r FILE  touched when ready
  *   -u FILE    stop when it exists  -s SEED  random seed
+ *   -k FILE    soak/stream: on a failed connection, touch FILE and keep
+ *              the failed connections open until -u FILE exists (60 s max)
  *   -q         quiet on success
  */
 #define _GNU_SOURCE
@@ -84,6 +86,7 @@ static double opt_min = -1, opt_max = -1;
 static long opt_maxserved = -1;
 static const char *opt_ready;
 static const char *opt_until;
+static const char *opt_keep;
 static unsigned int opt_seed;
 static int opt_quiet;
 static volatile sig_atomic_t stop_flag;
@@ -714,7 +717,38 @@ struct worker {
 	long conns, completed, halfclosed, resets, aborts, refused, errors;
 	unsigned long long bytes;
 	char err[200];
+	int stuck_fd;		/* the failed connection, kept open for -k */
 };
+
+/* Local port of @fd, to find it in /proc/net/fastecho. */
+static int local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+/*
+ * A worker's connection failed: note why (with its local port), keep the
+ * socket open when -k asks for it, and stop every other worker.
+ */
+static void worker_failed(struct worker *w, int fd, const char *what,
+			  size_t len, const char *why)
+{
+	snprintf(w->err, sizeof(w->err), "%s of %zu bytes (local port %d): %s",
+		 what, len, local_port(fd), why);
+	if (opt_keep) {
+		w->stuck_fd = fd;
+	} else {
+		close(fd);
+	}
+	stop_flag = 1;
+}
 
 static void *flood_worker(void *arg)
 {
@@ -778,8 +812,8 @@ static void *stream_worker(void *arg)
 		}
 		if (r == XFER_TIMEOUT && (should_stop() || now() >= w->end))
 			break;
-		snprintf(w->err, sizeof(w->err), "stream %d: %s", w->id, x.why);
-		break;
+		worker_failed(w, fd, "stream", x.len, x.why);
+		return NULL;
 	}
 	close(fd);
 	return NULL;
@@ -820,25 +854,22 @@ static void *soak_worker(void *arg)
 			/* complete echo, then a normal close */
 			res = do_xfer(fd, &x);
 			if (res != XFER_OK) {
-				snprintf(w->err, sizeof(w->err),
-					 "full echo of %zu bytes: %s", len, x.why);
-			} else {
-				w->completed++;
-				w->bytes += len;
+				worker_failed(w, fd, "full echo", len, x.why);
+				break;
 			}
+			w->completed++;
+			w->bytes += len;
 			close(fd);
 		} else if (kind < 75) {
 			/* half-close: everything back, then EOF */
 			x.halfclose = x.expect_eof = 1;
 			res = do_xfer(fd, &x);
 			if (res != XFER_OK) {
-				snprintf(w->err, sizeof(w->err),
-					 "half-close of %zu bytes: %s", len,
-					 x.why);
-			} else {
-				w->halfclosed++;
-				w->bytes += len;
+				worker_failed(w, fd, "half-close", len, x.why);
+				break;
 			}
+			w->halfclosed++;
+			w->bytes += len;
 			close(fd);
 		} else {
 			/* send part of it, maybe read a little, then go */
@@ -876,6 +907,7 @@ static struct worker *run_workers(long n, void *(*fn)(void *), double end)
 		ws[i].id = i;
 		ws[i].seed = opt_seed * 7919 + i * 104729 + 1;
 		ws[i].end = end;
+		ws[i].stuck_fd = -1;
 		if (pthread_create(&ws[i].tid, NULL, fn, &ws[i]))
 			fail("pthread_create: %s", strerror(errno));
 	}
@@ -888,6 +920,33 @@ static void join_workers(struct worker *ws, long n)
 
 	for (i = 0; i < n; i++)
 		pthread_join(ws[i].tid, NULL);
+}
+
+/*
+ * After the workers: with -k, if any connection failed, print every failure,
+ * touch the -k file and keep the failed connections open until -u FILE
+ * exists (at most 60 s), so that the server's side can be looked at.
+ */
+static void keep_failures(struct worker *ws, long n)
+{
+	long i, bad = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!ws[i].err[0])
+			continue;
+		bad++;
+		printf("feclient %s: worker %ld: %s\n", mode, i, ws[i].err);
+	}
+	if (!bad || !opt_keep)
+		return;
+	fflush(stdout);
+	touch(opt_keep);
+	stop_flag = 0;
+	alarm(70);
+	hold_until(now() + 60);
+	for (i = 0; i < n; i++)
+		if (ws[i].stuck_fd >= 0)
+			close(ws[i].stuck_fd);
 }
 
 static void mode_flood(void)
@@ -934,6 +993,7 @@ static void mode_stream(void)
 	fflush(stdout);
 	touch(opt_ready);
 	join_workers(ws, n);
+	keep_failures(ws, n);
 	for (i = 0; i < n; i++) {
 		if (ws[i].err[0])
 			fail("%s", ws[i].err);
@@ -960,6 +1020,7 @@ static void mode_soak(void)
 	raise_nofile(n + 64);
 	ws = run_workers(n, soak_worker, end);
 	join_workers(ws, n);
+	keep_failures(ws, n);
 	for (i = 0; i < n; i++) {
 		if (ws[i].err[0])
 			fail("worker %ld: %s", i, ws[i].err);
@@ -1142,7 +1203,7 @@ static void usage(void)
 
 	fprintf(stderr, "usage: feclient MODE [-h HOST] [-p PORT] [-t SEC] "
 		"[-c N] [-n N] [-m N] [-w N] [-f FILE] [-d SEC] [-i MS] "
-		"[-a SEC] [-b SEC] [-x N] [-r FILE] [-u FILE] [-s SEED] [-q]\n"
+		"[-a SEC] [-b SEC] [-x N] [-r FILE] [-u FILE] [-k FILE] [-s SEED] [-q]\n"
 		"modes:");
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		fprintf(stderr, " %s", modes[i].name);
@@ -1161,7 +1222,7 @@ int main(int argc, char **argv)
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "h:p:t:c:n:m:w:f:d:i:a:b:x:r:u:s:q")) != -1) {
+	while ((opt = getopt(argc, argv, "h:p:t:c:n:m:w:f:d:i:a:b:x:r:u:k:s:q")) != -1) {
 		switch (opt) {
 		case 'h': hostlist = optarg; break;
 		case 'p': opt_port = atoi(optarg); break;
@@ -1178,6 +1239,7 @@ int main(int argc, char **argv)
 		case 'x': opt_maxserved = atol(optarg); break;
 		case 'r': opt_ready = optarg; break;
 		case 'u': opt_until = optarg; break;
+		case 'k': opt_keep = optarg; break;
 		case 's': opt_seed = strtoul(optarg, NULL, 0); break;
 		case 'q': opt_quiet = 1; break;
 		default: usage();

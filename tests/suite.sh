@@ -177,6 +177,26 @@ fc_wait() {
 	return $rc
 }
 
+# dump_conn_state [CLIENT_PORT...]: TAP comments on the server's view of
+# stuck connections: the stats file, the sockets of those client ports (both
+# ends, with their queues) and the kernel stacks of the fastecho threads
+# whose byte counts differ.
+dump_conn_state() {
+	local p pids
+	diag "---- /proc/net/fastecho"
+	sed 's/^/#   /' /proc/net/fastecho
+	for p in "$@"; do
+		diag "---- sockets with port $p (netstat -tn: Recv-Q Send-Q local foreign state)"
+		netstat -tn 2>/dev/null | grep ":$p " | sed 's/^/#   /'
+	done
+	# rows: id peer bytes_in bytes_out age_s pid
+	pids=$(awk 'hdr && $3 != $4 { print $NF } $1 == "id" { hdr = 1 }' /proc/net/fastecho)
+	for p in $pids; do
+		diag "---- kernel stack of $(cat /proc/$p/comm 2>/dev/null) (pid $p)"
+		sed 's/^/#   /' /proc/$p/stack 2>/dev/null
+	done
+}
+
 # Unreclaimable slab in kB, after dropping caches.
 sunreclaim_kb() {
 	sync
@@ -477,7 +497,19 @@ t_ipv6() {
 t_soak() {
 	slab0=$(slab_kb)
 	load_ok
-	fc_ok soak -h 127.0.0.1,::1 -c 8 -d "$SOAK_SECONDS" -t $((SOAK_SECONDS + 90))
+	fc_bg soak soak -h 127.0.0.1,::1 -c 8 -d "$SOAK_SECONDS" \
+		-t $((SOAK_SECONDS + 90)) -k $W/stuck -u $W/stop
+	pid=$(cat $W/soak.pid)
+	wait_until $((SOAK_SECONDS + 100)) sh -c "[ -e $W/stuck ] || ! kill -0 $pid 2>/dev/null"
+	if [ -e $W/stuck ]; then
+		# A connection failed and the client keeps it open: look at it.
+		sed 's/^/# [soak] /' $W/soak.out
+		dump_conn_state $(sed -n 's/.*local port \([0-9]*\).*/\1/p' $W/soak.out)
+		touch $W/stop
+		fc_wait soak > /dev/null
+		fail "$(grep -m 1 'worker' $W/soak.out)"
+	fi
+	fc_wait soak || fail "$(tail -n 1 $W/soak.out)"
 	wait_until 20 stat_is active 0 || fail "active $(stat_get active) 20 s after the soak"
 	wait_until 10 conn_threads_settled ||
 		fail "$(conn_threads) connection threads after the soak (spare_threads=$(spare_allowed))"
