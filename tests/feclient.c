@@ -60,6 +60,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -362,6 +363,7 @@ struct xfer {
 	int expect_eof;		/* then require EOF after the last byte */
 	double deadline;
 	size_t sent, recvd;	/* out */
+	double last_rx;		/* out: when the last echo bytes came */
 	char why[160];		/* out */
 };
 
@@ -372,6 +374,7 @@ static enum xfer_res do_xfer(int fd, struct xfer *x)
 
 	x->sent = x->recvd = 0;
 	x->why[0] = 0;
+	x->last_rx = now();
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		int r;
@@ -382,9 +385,14 @@ static enum xfer_res do_xfer(int fd, struct xfer *x)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
+			int queued = -1;
+
+			/* bytes waiting in our own receive queue right now */
+			ioctl(fd, FIONREAD, &queued);
 			snprintf(x->why, sizeof(x->why),
-				 "timed out: sent %zu/%zu, echoed %zu", x->sent,
-				 x->len, x->recvd);
+				 "timed out: sent %zu/%zu, echoed %zu (%d unread in our queue, last byte %.1f s ago)",
+				 x->sent, x->len, x->recvd, queued,
+				 now() - x->last_rx);
 			return XFER_TIMEOUT;
 		}
 		if (pfd.revents & POLLOUT) {
@@ -446,6 +454,7 @@ static enum xfer_res do_xfer(int fd, struct xfer *x)
 				return XFER_MISMATCH;
 			}
 			x->recvd += n;
+			x->last_rx = now();
 			if (x->recvd == x->len && !x->expect_eof &&
 			    x->sent == x->len)
 				return XFER_OK;

@@ -188,6 +188,11 @@ dump_conn_state() {
 	for p in "$@"; do
 		diag "---- sockets with port $p (netstat -tn: Recv-Q Send-Q local foreign state)"
 		netstat -tn 2>/dev/null | grep ":$p " | sed 's/^/#   /'
+		# st 01 ESTABLISHED .. 09 LAST_ACK; tr 1 retransmit, 4 zero
+		# window probe, 0 no timer; retrnsmt = unanswered probes
+		diag "---- /proc/net/tcp{,6} for port $p (sl local rem st tx:rx tr:when retrnsmt ...)"
+		grep -h ":$(printf '%04X' "$p") " /proc/net/tcp /proc/net/tcp6 |
+			cut -c1-160 | sed 's/^/#   /'
 	done
 	# rows: id peer bytes_in bytes_out age_s pid
 	pids=$(awk 'hdr && $3 != $4 { print $NF } $1 == "id" { hdr = 1 }' /proc/net/fastecho)
