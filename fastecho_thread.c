@@ -42,18 +42,29 @@
 #include "fastecho.h"
 #include "fastecho_net.h"
 
+/*
+ * Every connection starts with a small buffer inside its struct, enough
+ * for an interactive or request/response echo. The first receive that
+ * fills it brings in the full bufsize buffer for the rest of the
+ * connection. So idle connections stay cheap, busy ones get big copies.
+ */
+#define FASTECHO_SMALL_BUF 512
+
 /**
  * struct fastecho_conn - a connection thread and the connection it serves
  * @node:      on fastecho_server.live, .spare or .dead
  * @task:      the thread, pinned with get_task_struct()
  * @sock:      the connection; NULL while the thread is spare
- * @buf:       echo buffer of @bufsize bytes, kept across connections
- * @bufsize:   size of @buf
+ * @big:       echo buffer of @bufsize bytes, or NULL until a receive
+ *             fills @small; freed when the connection ends
+ * @bufsize:   size of @big
  * @id:        connection number, shown in the stats file
  * @bytes_in:  bytes received; written by the thread only
  * @bytes_out: bytes sent back; written by the thread only
  * @born:      jiffies at accept
  * @peer:      the client's address
+ * @small:     echo buffer for small messages: an idle connection costs no
+ *             more than this
  *
  * @sock and the connection fields are set by the listener under the
  * registry lock before it wakes the thread.
@@ -62,13 +73,14 @@ struct fastecho_conn {
 	struct list_head node;
 	struct task_struct *task;
 	struct socket *sock;
-	void *buf;
+	void *big;
 	unsigned int bufsize;
 	u64 id;
 	u64 bytes_in;
 	u64 bytes_out;
 	unsigned long born;
 	struct sockaddr_storage peer;
+	u8 small[FASTECHO_SMALL_BUF];
 };
 
 /**
@@ -170,7 +182,7 @@ static void fastecho_conn_free(struct fastecho_conn *conn)
 	put_task_struct(conn->task);
 	if (conn->sock)
 		sock_release(conn->sock);
-	kvfree(conn->buf);
+	kvfree(conn->big);
 	kfree(conn);
 }
 
@@ -201,20 +213,32 @@ static void fastecho_reap(struct work_struct *work)
  */
 static int fastecho_conn_echo(struct fastecho_conn *conn)
 {
+	void *buf = conn->small;
+	size_t len = sizeof(conn->small);
 	int n, err;
 
 	while (!kthread_should_stop()) {
-		n = fastecho_net_recv(conn->sock, conn->buf, conn->bufsize);
+		n = fastecho_net_recv(conn->sock, buf, len);
 		if (n == -EINTR || n == -ERESTARTSYS)
 			continue;
 		if (n <= 0)
 			return n;
 		WRITE_ONCE(conn->bytes_in, conn->bytes_in + n);
 
-		err = fastecho_net_send_all(conn->sock, conn->buf, n);
+		err = fastecho_net_send_all(conn->sock, buf, n);
 		if (err)
 			return err;
 		WRITE_ONCE(conn->bytes_out, conn->bytes_out + n);
+
+		/* A full small buffer: more is coming, use the big one. */
+		if (n == len && !conn->big && conn->bufsize > len) {
+			conn->big = kvmalloc(conn->bufsize,
+					     GFP_KERNEL | __GFP_NOWARN);
+			if (conn->big) {
+				buf = conn->big;
+				len = conn->bufsize;
+			}
+		}
 	}
 	return 0;
 }
@@ -251,7 +275,7 @@ static void fastecho_conn_account(struct fastecho_server *srv,
  * @conn: this thread
  *
  * Moves the thread off @live onto @spare when there is room, else onto
- * @dead for the reaper, and releases the socket. Once teardown has begun,
+ * @dead for the reaper, and releases the socket and the big buffer. Once teardown has begun,
  * it touches nothing: teardown owns the thread and its socket.
  *
  * Return: true to wait for the next connection, false to wait for
@@ -262,6 +286,7 @@ static bool fastecho_conn_done(struct fastecho_server *srv,
 {
 	struct socket *sock = conn->sock;
 	bool spare = false;
+	void *big;
 
 	mutex_lock(&srv->lock);
 	srv->retired_in += conn->bytes_in;
@@ -273,6 +298,8 @@ static bool fastecho_conn_done(struct fastecho_server *srv,
 	}
 
 	WRITE_ONCE(conn->sock, NULL);
+	big = conn->big;
+	conn->big = NULL;
 	if (srv->nr_spare < fastecho_spare_threads()) {
 		list_move(&conn->node, &srv->spare);
 		srv->nr_spare++;
@@ -284,6 +311,7 @@ static bool fastecho_conn_done(struct fastecho_server *srv,
 	mutex_unlock(&srv->lock);
 
 	sock_release(sock);
+	kvfree(big);
 	return spare;
 }
 
@@ -303,37 +331,25 @@ static int fastecho_conn_thread(void *data)
 	return 0;
 }
 
-/* A new thread with its buffer, not yet woken, on no list. */
+/* A new thread, not yet woken, on no list. */
 static struct fastecho_conn *fastecho_conn_create(struct fastecho_server *srv)
 {
+	struct task_struct *task;
 	struct fastecho_conn *conn;
-	unsigned int nr;
-	int err = -ENOMEM;
 
 	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
 	if (!conn)
-		goto out;
+		return ERR_PTR(-ENOMEM);
 	conn->bufsize = srv->cfg.bufsize;
-	conn->buf = kvmalloc(conn->bufsize, GFP_KERNEL);
-	if (!conn->buf)
-		goto out_free_conn;
 
-	nr = ++srv->nr_threads;
-	conn->task = kthread_create(fastecho_conn_thread, conn, "%s/%u",
-				    KBUILD_MODNAME, nr);
-	if (IS_ERR(conn->task)) {
-		err = PTR_ERR(conn->task);
-		goto out_free_buf;
+	task = kthread_create(fastecho_conn_thread, conn, "%s/%u",
+			      KBUILD_MODNAME, ++srv->nr_threads);
+	if (IS_ERR(task)) {
+		kfree(conn);
+		return ERR_CAST(task);
 	}
-	get_task_struct(conn->task);
+	conn->task = get_task_struct(task);
 	return conn;
-
-out_free_buf:
-	kvfree(conn->buf);
-out_free_conn:
-	kfree(conn);
-out:
-	return ERR_PTR(err);
 }
 
 /**
