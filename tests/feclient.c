@@ -362,6 +362,7 @@ struct xfer {
 	int halfclose;		/* shutdown(SHUT_WR) once everything is sent */
 	int expect_eof;		/* then require EOF after the last byte */
 	double deadline;
+	double idle;		/* if > 0: give up after this long without progress */
 	size_t sent, recvd;	/* out */
 	double last_rx;		/* out: when the last echo bytes came */
 	char why[160];		/* out */
@@ -370,18 +371,23 @@ struct xfer {
 static enum xfer_res do_xfer(int fd, struct xfer *x)
 {
 	unsigned char rbuf[65536];
+	double last_progress;
 	int shut = 0;
 
 	x->sent = x->recvd = 0;
 	x->why[0] = 0;
 	x->last_rx = now();
+	last_progress = x->last_rx;
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		double limit = x->deadline;
 		int r;
 
+		if (x->idle > 0 && last_progress + x->idle < limit)
+			limit = last_progress + x->idle;
 		if (x->sent < x->len)
 			pfd.events |= POLLOUT;
-		r = poll(&pfd, 1, ms_left(x->deadline));
+		r = poll(&pfd, 1, ms_left(limit));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
@@ -390,9 +396,9 @@ static enum xfer_res do_xfer(int fd, struct xfer *x)
 			/* bytes waiting in our own receive queue right now */
 			ioctl(fd, FIONREAD, &queued);
 			snprintf(x->why, sizeof(x->why),
-				 "timed out: sent %zu/%zu, echoed %zu (%d unread in our queue, last byte %.1f s ago)",
+				 "timed out: sent %zu/%zu, echoed %zu (%d unread in our queue, last echo %.1f s ago, no progress for %.1f s)",
 				 x->sent, x->len, x->recvd, queued,
-				 now() - x->last_rx);
+				 now() - x->last_rx, now() - last_progress);
 			return XFER_TIMEOUT;
 		}
 		if (pfd.revents & POLLOUT) {
@@ -404,6 +410,7 @@ static enum xfer_res do_xfer(int fd, struct xfer *x)
 			n = send(fd, x->buf + x->sent, want, MSG_NOSIGNAL);
 			if (n > 0) {
 				x->sent += n;
+				last_progress = now();
 			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
 				snprintf(x->why, sizeof(x->why),
 					 "send after %zu bytes: %s", x->sent,
@@ -455,6 +462,7 @@ static enum xfer_res do_xfer(int fd, struct xfer *x)
 			}
 			x->recvd += n;
 			x->last_rx = now();
+			last_progress = x->last_rx;
 			if (x->recvd == x->len && !x->expect_eof &&
 			    x->sent == x->len)
 				return XFER_OK;
@@ -856,9 +864,18 @@ static void *soak_worker(void *arg)
 		}
 		w->conns++;
 		x.buf = buf + off;
+		/* mostly big writes; sometimes tiny ones, on short messages */
+		if (rnd(&w->seed) % 8 == 0) {
+			x.chunk = 1 + rnd(&w->seed) % 64;
+			if (len > 8192)
+				len = 1 + len % 8192;
+		} else {
+			x.chunk = 512 + rnd(&w->seed) % 16384;
+		}
 		x.len = len;
-		x.chunk = 1 + rnd(&w->seed) % 16384;
-		x.deadline = now() + 20;
+		/* a stall is 20 s without progress; the run as a whole has -t */
+		x.deadline = deadline_all();
+		x.idle = 20;
 		if (kind < 60) {
 			/* complete echo, then a normal close */
 			res = do_xfer(fd, &x);
