@@ -12,18 +12,22 @@
  *   live:  serves one connection: recv/send until EOF, error, timeout,
  *          shutdown; releases the socket
  *   then:  onto @spare (room left) and wait for the next connection, or
- *          onto @dead, where the reaper kthread_stop()s and frees it
+ *          onto @dead and return; the reaper frees it
  *
- * No thread returns on its own: a thread leaves only through
- * kthread_stop(), by whoever holds it on a list (the reaper, or teardown at
- * rmmod). So no thread still runs module code when the module goes away,
- * and no module reference is held per connection: rmmod works with clients
+ * Every thread is pinned with get_task_struct() from creation, and whoever
+ * takes it off a list (the reaper, or teardown at rmmod) kthread_stop()s
+ * it before freeing anything: that returns at once for a thread that has
+ * already returned, and otherwise stops it. Either way kthread_stop()
+ * returns only once the thread has left module code, so nothing is freed
+ * under a running thread, and the module is not unloaded under one either.
+ * No module reference is held per connection: rmmod works with clients
  * connected.
  *
  * Teardown (fastecho_server_stop()): stop accepting (shut the listening
  * socket down, stop the listener); take every thread off the lists; shut
- * every live socket down, which wakes a thread blocked in receive or send;
- * kthread_stop() each thread and free it; release the listening socket.
+ * every live socket down and wake every spare thread, so that they all
+ * return at once, in parallel; kthread_stop() and free each; release the
+ * listening socket.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -156,14 +160,14 @@ static void fastecho_wait_for_stop(void)
 }
 
 /*
- * Sleep until the listener hands us a connection (true) or kthread_stop()
+ * Sleep until the listener hands us a connection (true), or teardown
  * (false).
  */
 static bool fastecho_conn_wait(struct fastecho_conn *conn)
 {
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
-		if (kthread_should_stop())
+		if (kthread_should_stop() || READ_ONCE(fastecho_srv.stopping))
 			break;
 		if (READ_ONCE(conn->sock)) {
 			__set_current_state(TASK_RUNNING);
@@ -175,7 +179,10 @@ static bool fastecho_conn_wait(struct fastecho_conn *conn)
 	return false;
 }
 
-/* Stop the thread, then free what it leaves: its socket if still there. */
+/*
+ * Stop the thread (or see that it has returned), then free what it leaves:
+ * its socket, if teardown took it while live.
+ */
 static void fastecho_conn_free(struct fastecho_conn *conn)
 {
 	kthread_stop(conn->task);
@@ -278,8 +285,7 @@ static void fastecho_conn_account(struct fastecho_server *srv,
  * @dead for the reaper, and releases the socket and the big buffer. Once teardown has begun,
  * it touches nothing: teardown owns the thread and its socket.
  *
- * Return: true to wait for the next connection, false to wait for
- * kthread_stop().
+ * Return: true to wait for the next connection, false to return.
  */
 static bool fastecho_conn_done(struct fastecho_server *srv,
 			       struct fastecho_conn *conn)
@@ -323,10 +329,8 @@ static int fastecho_conn_thread(void *data)
 	while (fastecho_conn_wait(conn)) {
 		err = fastecho_conn_echo(conn);
 		fastecho_conn_account(&fastecho_srv, conn, err);
-		if (!fastecho_conn_done(&fastecho_srv, conn)) {
-			fastecho_wait_for_stop();
+		if (!fastecho_conn_done(&fastecho_srv, conn))
 			break;
-		}
 	}
 	return 0;
 }
@@ -538,9 +542,11 @@ void fastecho_server_stop(void)
 	mutex_unlock(&srv->lock);
 	cancel_work_sync(&srv->reaper);
 
-	/* Wake them all at once, then wait for each. */
+	/* Wake them all, so they return in parallel; then reap each. */
 	list_for_each_entry(conn, &live, node)
 		fastecho_net_shutdown(conn->sock);
+	list_for_each_entry(conn, &idle, node)
+		wake_up_process(conn->task);
 	list_splice(&idle, &live);
 	list_for_each_entry_safe(conn, tmp, &live, node) {
 		list_del(&conn->node);
