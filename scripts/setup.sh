@@ -11,7 +11,7 @@ set -euo pipefail
 pkgs=(
 	qemu-system-x86 busybox-static linux-image-amd64 linux-headers-amd64
 	kmod cpio build-essential sparse liburing-dev gnuplot-nox bc flex bison
-	libelf-dev libssl-dev dwarves xz-utils linux-source-6.1
+	libelf-dev libssl-dev dwarves xz-utils linux-source-6.1 clang-format dkms
 )
 
 # Packages dpkg does not report as fully installed.
