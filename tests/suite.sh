@@ -211,11 +211,23 @@ sunreclaim_kb() {
 
 # Slab memory in use in kB from /proc/slabinfo, leaving out TIME_WAIT and
 # request minisockets (they outlive connections by design, up to 60 s).
+# With a FILE argument, the slabinfo it was read from is kept there.
 slab_kb() {
 	sync
 	echo 3 > /proc/sys/vm/drop_caches
+	cat /proc/slabinfo > ${1:-$W/slabinfo.now}
 	awk 'NR > 2 && $1 !~ /^(tw_sock|request_sock)/ { s += $2 * $4 }
-		END { printf "%d\n", s / 1024 }' /proc/slabinfo
+		END { printf "%d\n", s / 1024 }' ${1:-$W/slabinfo.now}
+}
+
+# slab_growth BEFORE AFTER: TAP comments, the caches that grew most (kB,
+# objects), from two slab_kb FILEs.
+slab_growth() {
+	awk 'FNR == NR { if (FNR > 2) { a[$1] = $2; sz[$1] = $4 }; next }
+		FNR > 2 { d = ($2 - a[$1]) * $4 / 1024
+			if (d > 16) printf "%d %s %+d\n", d, $1, $2 - a[$1] }' \
+		"$1" "$2" | sort -rn | head -n 8 |
+		while read kb name objs; do diag "  $name: +$kb kB ($objs objects)"; done
 }
 
 # ---- cases ----------------------------------------------------------------
@@ -385,7 +397,7 @@ port_busy_check() {
 }
 
 t_port_in_use() {
-	slab0=$(slab_kb) sun0=$(sunreclaim_kb)
+	slab0=$(slab_kb $W/slab.before) sun0=$(sunreclaim_kb)
 	# An IPv6 dual-stack listener on [::]
 	fc_bg listen listen -h :: -p $PORT -r $W/ready -u $W/stop -t 60
 	ready_or_fail listen $W/ready 10
@@ -404,8 +416,9 @@ t_port_in_use() {
 	port_busy_check "busybox nc -l on 0.0.0.0:$PORT"
 	kill $ncpid
 	wait $ncpid 2>/dev/null
-	slab1=$(slab_kb) sun1=$(sunreclaim_kb)
+	slab1=$(slab_kb $W/slab.after) sun1=$(sunreclaim_kb)
 	diag "slab (no tw/request socks) ${slab0} -> ${slab1} kB, SUnreclaim ${sun0} -> ${sun1} kB"
+	slab_growth $W/slab.before $W/slab.after
 	[ $((slab1 - slab0)) -le 512 ] ||
 		fail "slab grew by $((slab1 - slab0)) kB over 22 failed loads"
 	# The port is free again: now it loads and echoes.
@@ -500,7 +513,7 @@ t_ipv6() {
 }
 
 t_soak() {
-	slab0=$(slab_kb)
+	slab0=$(slab_kb $W/slab.before)
 	load_ok
 	fc_bg soak soak -h 127.0.0.1,::1 -c 8 -d "$SOAK_SECONDS" \
 		-t $((SOAK_SECONDS + 90)) -k $W/stuck -u $W/stop
@@ -523,8 +536,9 @@ t_soak() {
 	diag "server: accepted $(stat_get accepted) bytes_in $bin bytes_out $bout errors $(stat_get errors)"
 	[ "$bout" -le "$bin" ] || fail "bytes_out $bout > bytes_in $bin"
 	unload_ok
-	slab1=$(slab_kb)
-	diag "slab (no tw/request socks) ${slab0} -> ${slab1} kB"
+	slab1=$(slab_kb $W/slab.after)
+	diag "slab (no tw/request socks) ${slab0} -> ${slab1} kB; grew most:"
+	slab_growth $W/slab.before $W/slab.after
 	[ $((slab1 - slab0)) -le 2048 ] ||
 		fail "slab $((slab1 - slab0)) kB above the baseline after rmmod"
 }
