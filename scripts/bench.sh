@@ -7,7 +7,7 @@
 #   scripts/bench.sh [options]          (make bench BENCH_ARGS="...")
 #
 #   --smp N          guest CPUs [1]
-#   --mem SIZE       guest memory [2G]
+#   --mem SIZE       guest memory [4G: 10 000 fastecho threads need ~1 GiB]
 #   --kernel NAME    guest kernel (see scripts/kernel.sh) [6.1]
 #   --rounds N       interleaved rounds, >= 1 [3]
 #   --dur SEC        measured seconds per ping-pong / cec run [5]
@@ -32,7 +32,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cmdline="scripts/bench.sh${*:+ $*}"
 
 smp=1
-mem=2G
+mem=4G
 kernel=6.1
 rounds=3
 dur=5

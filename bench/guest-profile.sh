@@ -1,0 +1,259 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# guest-profile.sh: where does fastecho's time go? Run inside the QEMU guest
+# (busybox ash), e.g. by hand:
+#   scripts/vm.sh --smp 1 -- sh /fe/bench/guest-profile.sh [dur=5] [parts="..."]
+#
+# parts (all by default):
+#   sched     ping-pong 64 B at 1, 32 and 1000 connections against each
+#             server, with per-message scheduler counts: context switches
+#             (/proc/stat ctxt), switches by thread kind and state (ftrace
+#             hist trigger on sched_switch: preempted vs blocked), wakeups
+#             (sched_wakeup), run-queue wait (/proc/schedstat run_delay)
+#             and the CPU split (/proc/stat user/system/softirq)
+#   bufsize   fastecho reloaded with bufsize 4096, 16384, 65536: bulk MiB/s,
+#             1-connection ping-pong, memory of 2000 idle connections
+#   nice      fastecho's connection threads reniced (+5, -5) during
+#             ping-pong at 32 and 1000 connections
+#   spare     connect-echo-close with spare_threads=0 and 32 (if the module
+#             has that parameter), and echo-epoll for reference
+#   busy      net.core.busy_read/busy_poll 0 vs 50 us, 1-connection ping-pong
+# Output: one "PROF ..." line of key=value pairs per measurement.
+
+set -u
+dur=5
+parts="sched spare bufsize nice busy"
+for kv in "$@"; do
+	case "$kv" in
+	dur=* | parts=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
+	*) echo "guest-profile: unknown argument $kv" >&2; exit 2 ;;
+	esac
+done
+
+bin=/fe/bin
+host=127.0.0.1
+tr=/sys/kernel/tracing
+[ -d $tr/events ] || mount -t tracefs nodev $tr 2>/dev/null
+
+ulimit -n 65536
+echo "1024 65535" >/proc/sys/net/ipv4/ip_local_port_range
+echo 0 >/proc/sys/net/ipv4/tcp_max_tw_buckets
+echo 4096 >/proc/sys/net/core/somaxconn
+
+port_of() {
+	case "$1" in
+	fastecho) echo 12345 ;;
+	epoll) echo 12346 ;;
+	uring) echo 12347 ;;
+	esac
+}
+
+meminfo() {
+	awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo
+}
+
+load_fastecho() {
+	grep -q '^fastecho ' /proc/modules && rmmod fastecho
+	insmod /fe/fastecho.ko port=12345 max_conns=12000 "$@" || exit 1
+	sleep 0.5
+}
+
+# "ctxt user system softirq" totals from /proc/stat, and cpu0's run_delay
+snap() {
+	awk '$1 == "ctxt" { c = $2 }
+	     $1 == "cpu" { u = $2 + $3; s = $4; si = $8 }
+	     END { printf "%s %s %s %s", c, u, s, si }' /proc/stat
+	awk '$1 ~ /^cpu[0-9]/ { d += $9 } END { printf " %s\n", d }' /proc/schedstat
+}
+
+hist_on() {
+	echo 'hist:keys=prev_comm,prev_state:vals=hitcount:size=4096' \
+		>$tr/events/sched/sched_switch/trigger
+	echo 'hist:keys=comm:vals=hitcount:size=4096' \
+		>$tr/events/sched/sched_wakeup/trigger
+}
+
+# Sum a hist by thread kind (fastecho/N -> fastecho/*), print k=v pairs.
+hist_off() {
+	awk '/prev_comm:/ {
+		comm = $0; sub(/.*prev_comm: */, "", comm); sub(/ .*/, "", comm)
+		st = $0; sub(/.*prev_state: */, "", st); sub(/ .*/, "", st)
+		n = $0; sub(/.*hitcount: */, "", n)
+		sub(/\/[0-9]+$/, "_conn", comm)
+		what = (st == "0" ? "preempt" : "block")
+		if (comm ~ /^fastecho/ || comm ~ /^echo-/ || comm == "fastecho-bench")
+			sw[comm "_" what] += n
+	}
+	END { for (k in sw) printf " sw_%s=%d", k, sw[k] }' \
+		$tr/events/sched/sched_switch/hist
+	awk '/comm:/ {
+		comm = $0; sub(/.*comm: */, "", comm); sub(/ .*/, "", comm)
+		n = $0; sub(/.*hitcount: */, "", n)
+		sub(/\/[0-9]+$/, "_conn", comm)
+		if (comm ~ /^fastecho/ || comm ~ /^echo-/ || comm == "fastecho-bench")
+			wk[comm] += n
+	}
+	END { for (k in wk) printf " wake_%s=%d", k, wk[k] }' \
+		$tr/events/sched/sched_wakeup/hist
+	echo '!hist:keys=prev_comm,prev_state:vals=hitcount:size=4096' \
+		>$tr/events/sched/sched_switch/trigger
+	echo '!hist:keys=comm:vals=hitcount:size=4096' \
+		>$tr/events/sched/sched_wakeup/trigger
+}
+
+# measure LABEL SERVER CLIENT_ARGS...: one PROF line
+measure() {
+	label=$1
+	srv=$2
+	shift 2
+	s0=$(snap)
+	hist_on
+	res=$($bin/fastecho-bench "$@" $host "$(port_of "$srv")" 2>/dev/null |
+		grep '^RESULT')
+	counts=$(hist_off)
+	s1=$(snap)
+	echo "PROF $label server=$srv ${res#RESULT } $s0 $s1 $counts" |
+		awk '{
+			# fields from snap: ctxt user system softirq run_delay (x2)
+			n = NF
+			for (i = 1; i <= NF; i++) if ($i ~ /^sw_|^wake_/) { n = i - 1; break }
+			c0 = $(n - 9); u0 = $(n - 8); y0 = $(n - 7); q0 = $(n - 6); d0 = $(n - 5)
+			c1 = $(n - 4); u1 = $(n - 3); y1 = $(n - 2); q1 = $(n - 1); d1 = $n
+			msgs = 0
+			for (i = 1; i <= n - 10; i++) {
+				if ($i ~ /^msgs=/) msgs = substr($i, 6) + 0
+				line = line (i > 1 ? " " : "") $i
+			}
+			tot = (u1 - u0) + (y1 - y0) + (q1 - q0)
+			if (tot == 0) tot = 1
+			printf "%s ctxt_per_msg=%.2f runq_wait_us_per_msg=%.1f", line,
+				msgs ? (c1 - c0) / msgs : 0,
+				msgs ? (d1 - d0) / 1000 / msgs : 0
+			printf " user_pct=%.0f sys_pct=%.0f softirq_pct=%.0f",
+				100 * (u1 - u0) / tot, 100 * (y1 - y0) / tot,
+				100 * (q1 - q0) / tot
+			for (i = n + 1; i <= NF; i++) {
+				split($i, kv, "=")
+				printf " %s_per_msg=%.3f", kv[1], msgs ? kv[2] / msgs : 0
+			}
+			printf "\n"
+		}'
+}
+
+# idle_mem LABEL N: memory of N idle connections to fastecho
+idle_mem() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	sleep 1
+	f0=$(meminfo MemFree); s0=$(meminfo Slab); k0=$(meminfo KernelStack)
+	awk 'NR > 2 { print $1, $3 * $4 }' /proc/slabinfo >/tmp/slab0
+	n0=$(awk '{ split($4, a, "/"); print a[2] }' /proc/loadavg)
+	$bin/fastecho-bench -m idle -c "$2" -d 600 $host 12345 >/tmp/idle.out 2>&1 &
+	cpid=$!
+	while ! grep -q '^RESULT' /tmp/idle.out && kill -0 $cpid 2>/dev/null; do
+		sleep 0.2
+	done
+	sleep 1
+	f1=$(meminfo MemFree); s1=$(meminfo Slab); k1=$(meminfo KernelStack)
+	awk 'NR > 2 { print $1, $3 * $4 }' /proc/slabinfo >/tmp/slab1
+	# the caches that grew most, bytes per connection
+	top=$(awk -v n="$2" 'NR == FNR { a[$1] = $2; next }
+		{ d = $2 - a[$1]; if (d > 0) printf "%d %s\n", d / n, $1 }' \
+		/tmp/slab0 /tmp/slab1 | sort -rn | head -n 10 |
+		awk '{ printf " slab_%s=%s", $2, $1 }')
+	kill -USR1 $cpid
+	wait $cpid
+	echo "PROF $1 $(grep '^RESULT' /tmp/idle.out | sed 's/^RESULT //')" \
+		"memfree_b_per_conn=$(((f0 - f1) * 1024 / $2))" \
+		"slab_kstack_b_per_conn=$(((s1 - s0 + k1 - k0) * 1024 / $2))$top"
+	spare=$(cat /sys/module/fastecho/parameters/spare_threads 2>/dev/null || echo 0)
+	# how long until every connection thread but the spares is gone (task count from
+	# /proc/loadavg: ps is far too slow with thousands of threads)
+	t0=$(date +%s)
+	while [ "$(awk '$1 == "active" { print $2 }' /proc/net/fastecho)" != 0 ] ||
+		[ "$(awk '{ split($4, a, "/"); print a[2] }' /proc/loadavg)" -gt $((n0 + 2 + spare)) ]; do
+		sleep 0.5
+	done
+	echo "PROF $1 drain_s=$(($(date +%s) - t0))"
+}
+
+# renice_run LABEL NICE CLIENT_ARGS...: renice fastecho's connection
+# threads once they exist (the client's warm-up covers it)
+renice_run() {
+	label=$1
+	nv=$2
+	shift 2
+	(
+		sleep 1.5
+		for p in $(ps -o pid,comm | awk '$2 ~ /^fastecho\/[0-9]/ { print $1 }'); do
+			renice -n "$nv" -p "$p" >/dev/null 2>&1
+		done
+	) &
+	measure "$label" fastecho "$@"
+	wait
+}
+
+echo "PROF meta kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo) dur=$dur"
+load_fastecho
+$bin/echo-epoll 12346 2>/dev/null &
+epid=$!
+$bin/echo-uring 12347 2>/dev/null &
+upid=$!
+sleep 1
+
+for part in $parts; do
+	case "$part" in
+	sched)
+		for c in 1 32 1000; do
+			for srv in fastecho epoll uring; do
+				measure "sched pp$c" $srv -c $c -s 64 -d "$dur" -w 1
+			done
+		done
+		;;
+	bufsize)
+		for b in 4096 16384 65536; do
+			load_fastecho bufsize=$b
+			measure "bufsize=$b bulk" fastecho -m bulk -b 64
+			measure "bufsize=$b pp1" fastecho -c 1 -s 64 -d "$dur" -w 1
+			measure "bufsize=$b pp1-16k" fastecho -c 1 -s 16384 -d "$dur" -w 1
+			idle_mem "bufsize=$b idle" 2000
+		done
+		load_fastecho
+		;;
+	spare)
+		# the spare-thread pool: connect-echo-close with and without it
+		for n in 0 32; do
+			if [ -w /sys/module/fastecho/parameters/spare_threads ]; then
+				echo $n >/sys/module/fastecho/parameters/spare_threads
+			fi
+			measure "spare_threads=$n cec" fastecho -m cec -c 4 -s 64 -d "$dur" -w 1
+			measure "spare_threads=$n cec1" fastecho -m cec -c 1 -s 64 -d "$dur" -w 1
+		done
+		measure "reference cec" epoll -m cec -c 4 -s 64 -d "$dur" -w 1
+		;;
+	busy)
+		# socket busy polling (net.core.busy_read/busy_poll, in us)
+		for us in 0 50; do
+			echo $us >/proc/sys/net/core/busy_read
+			echo $us >/proc/sys/net/core/busy_poll
+			measure "busy_read=$us pp1" fastecho -c 1 -s 64 -d "$dur" -w 1
+			measure "busy_read=$us pp1" epoll -c 1 -s 64 -d "$dur" -w 1
+		done
+		echo 0 >/proc/sys/net/core/busy_read
+		echo 0 >/proc/sys/net/core/busy_poll
+		;;
+	nice)
+		for c in 32 1000; do
+			for nv in 0 5 -5; do
+				renice_run "nice=$nv pp$c" "$nv" -c $c -s 64 -d "$dur" -w 3
+			done
+		done
+		;;
+	esac
+done
+
+kill -TERM $epid $upid
+wait
+rmmod fastecho
+exit 0
