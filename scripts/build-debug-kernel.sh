@@ -49,9 +49,10 @@ die() {
 [ -r "$tarball" ] || die "$tarball not found (apt-get install linux-source-6.1)"
 [ -r "$fragment" ] || die "$fragment not found"
 
-# The stamp identifies what was built: the config fragment and the
-# source version (Debian package version when known, else the tarball's
-# size and mtime, which change with every new linux-source upload).
+# The stamp identifies what was built: the config lines of the fragment
+# (comments do not count) and the source version (Debian package version
+# when known, else the tarball's size and mtime, which change with every
+# new linux-source upload).
 source_version() {
 	local pkgver
 	pkgver=$(dpkg-query -W -f '${Version}' linux-source-6.1 2>/dev/null || true)
@@ -59,7 +60,7 @@ source_version() {
 }
 want_stamp=$( {
 	source_version
-	cat "$fragment"
+	grep -E '^(CONFIG_[A-Za-z0-9_]+=|# CONFIG_[A-Za-z0-9_]+ is not set)' "$fragment"
 } | sha256sum | cut -d' ' -f1)
 
 if [ "$force" = 0 ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want_stamp" ] &&
