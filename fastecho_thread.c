@@ -587,20 +587,28 @@ void fastecho_server_stats(struct fastecho_stats *st)
 /**
  * fastecho_server_show_conns() - one line per live connection
  * @m: the stats file
+ *
+ * The peer is formatted on its own and then padded as a string: a field
+ * width on %pISpc itself is applied to the port inside vsprintf's small
+ * address buffer, and overruns it (KASAN: stack-out-of-bounds in
+ * ip4_addr_string_sa, found by make check-debug).
  */
 void fastecho_server_show_conns(struct seq_file *m)
 {
 	struct fastecho_server *srv = &fastecho_srv;
 	struct fastecho_conn *conn;
+	char peer[64];
 
 	seq_printf(m, "%5s %-47s %16s %16s %7s %7s\n", "id", "peer", "bytes_in",
 		   "bytes_out", "age_s", "pid");
 	mutex_lock(&srv->lock);
-	list_for_each_entry(conn, &srv->live, node)
-		seq_printf(m, "%5llu %-47pISpc %16llu %16llu %7lu %7d\n",
-			   conn->id, &conn->peer, READ_ONCE(conn->bytes_in),
+	list_for_each_entry(conn, &srv->live, node) {
+		snprintf(peer, sizeof(peer), "%pISpc", &conn->peer);
+		seq_printf(m, "%5llu %-47s %16llu %16llu %7lu %7d\n", conn->id,
+			   peer, READ_ONCE(conn->bytes_in),
 			   READ_ONCE(conn->bytes_out),
 			   (jiffies - conn->born) / HZ,
 			   task_pid_nr(conn->task));
+	}
 	mutex_unlock(&srv->lock);
 }

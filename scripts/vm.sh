@@ -218,7 +218,7 @@ splat_re='Oops|BUG:|WARNING:|Kernel panic|general protection|KASAN|UBSAN'
 splat_re+='|possible circular locking|possible recursive locking'
 splat_re+='|inconsistent lock state|suspicious RCU'
 splat_re+='|sleeping function called from invalid context|blocked for more than'
-splat_re+='|soft lockup|hard LOCKUP|refcount_t|kmemleak|unreferenced object'
+splat_re+='|soft lockup|hard LOCKUP|refcount_t|new suspected memory leak|unreferenced object'
 splat_re+='|list_add corruption|list_del corruption'
 splats=$(tr -d '\r' <"$log" | grep -E "$splat_re" | sort -u || true)
 if [[ -n "$splats" ]]; then
