@@ -16,7 +16,12 @@ envlines=$("$root/scripts/kernel.sh" env "$name")
 eval "$envlines"
 
 shopt -s nullglob
-srcs=("$root"/*.c "$root"/*.h)
+# The module's own sources only: not kbuild's generated fastecho.mod.c from
+# a top-level `make`, which would be shared (and rewritten) by every kernel.
+srcs=()
+for f in "$root"/*.c "$root"/*.h; do
+	[[ $f == *.mod.c ]] || srcs+=("$f")
+done
 if [[ ! -f "$root/Kbuild" ]] || ((${#srcs[@]} == 0)); then
 	echo "build-module.sh: no module sources (Kbuild, *.c) in $root" >&2
 	exit 1
