@@ -40,4 +40,9 @@ nice make -s -C "$FE_KDIR" M="$out" modules >&2
 	echo "build-module.sh: $out/fastecho.ko was not built" >&2
 	exit 1
 }
+vermagic=$(modinfo -F vermagic "$out/fastecho.ko")
+[[ $vermagic == "$FE_KVER "* ]] || {
+	echo "build-module.sh: $out/fastecho.ko is for '$vermagic', not $FE_KVER" >&2
+	exit 1
+}
 printf '%s\n' "$out/fastecho.ko"
