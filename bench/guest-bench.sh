@@ -79,6 +79,12 @@ meminfo() {
 	awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo
 }
 
+# kB in slab objects in use (active_objs * objsize over /proc/slabinfo):
+# unlike meminfo's Slab, not inflated or hidden by partly used slabs.
+slab_active_kb() {
+	awk 'NR > 2 { t += $2 * $4 } END { printf "%d\n", t / 1024 }' /proc/slabinfo
+}
+
 # VmRSS of a process in kB (0 for the module, which has no process).
 rss_of() {
 	if [ -n "$1" ] && [ -r "/proc/$1/status" ]; then
@@ -162,7 +168,11 @@ run_idle() {
 
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
+	# give empty slabs back, so that the baseline does not depend on what
+	# earlier runs freed (the deltas below count slab pages)
+	for f in /sys/kernel/slab/*/shrink; do echo 1 >"$f"; done 2>/dev/null
 	sleep 1
+	act0=$(slab_active_kb)
 	free0=$(meminfo MemFree)
 	slab0=$(meminfo Slab)
 	stack0=$(meminfo KernelStack)
@@ -188,6 +198,7 @@ run_idle() {
 	slab1=$(meminfo Slab)
 	stack1=$(meminfo KernelStack)
 	pt1=$(meminfo PageTables)
+	act1=$(slab_active_kb)
 	rss1=$(rss_of "$pid")
 	client_rss=$(rss_of "$cpid")
 	# new tasks: fastecho's connection threads; the client's main and
@@ -207,7 +218,8 @@ run_idle() {
 	drain_s=$(wait_drained "$srv" "$tasks0")
 	echo "${line#RESULT } memfree_kb=$((free0 - free1))" \
 		"slab_kb=$((slab1 - slab0)) kstack_kb=$((stack1 - stack0))" \
-		"pagetables_kb=$((pt1 - pt0)) server_rss_kb=$((rss1 - rss0))" \
+		"pagetables_kb=$((pt1 - pt0)) slab_active_kb=$((act1 - act0))" \
+		"server_rss_kb=$((rss1 - rss0))" \
 		"client_rss_kb=$client_rss kthreads=$threads drain_s=$drain_s"
 }
 

@@ -18,12 +18,14 @@
 #             ping-pong at 32 and 1000 connections
 #   spare     connect-echo-close with spare_threads=0 and 32 (if the module
 #             has that parameter), and echo-epoll for reference
+#   batch     fastecho's connection threads SCHED_OTHER vs SCHED_BATCH
+#             (tools/fe-setsched) during ping-pong at 1, 32, 1000 conns
 #   busy      net.core.busy_read/busy_poll 0 vs 50 us, 1-connection ping-pong
 # Output: one "PROF ..." line of key=value pairs per measurement.
 
 set -u
 dur=5
-parts="sched spare bufsize nice busy"
+parts="sched spare bufsize nice batch busy"
 for kv in "$@"; do
 	case "$kv" in
 	dur=* | parts=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
@@ -190,8 +192,9 @@ renice_run() {
 			renice -n "$nv" -p "$p" >/dev/null 2>&1
 		done
 	) &
+	rpid=$!
 	measure "$label" fastecho "$@"
-	wait
+	wait $rpid	# only this one: the servers run in the background too
 }
 
 echo "PROF meta kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo) dur=$dur"
@@ -231,6 +234,22 @@ for part in $parts; do
 			measure "spare_threads=$n cec1" fastecho -m cec -c 1 -s 64 -d "$dur" -w 1
 		done
 		measure "reference cec" epoll -m cec -c 4 -s 64 -d "$dur" -w 1
+		;;
+	batch)
+		# fastecho's connection threads as SCHED_BATCH (no wakeup
+		# preemption of the client) once they exist
+		for c in 1 32 1000; do
+			for pol in other batch; do
+				(
+					sleep 1.5
+					$bin/fe-setsched $pol $(ps -o pid,comm |
+						awk '$2 ~ /^fastecho\/[0-9]/ { print $1 }')
+				) &
+				spid=$!
+				measure "policy=$pol pp$c" fastecho -c $c -s 64 -d "$dur" -w 3
+				wait $spid
+			done
+		done
 		;;
 	busy)
 		# socket busy polling (net.core.busy_read/busy_poll, in us)

@@ -92,6 +92,13 @@ done
 
 work=$root/build/bench
 mkdir -p "$work" "$out"
+
+# which module was measured: the sources are built at run time
+rev=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n "$(git -C "$root" status --porcelain -- Kbuild '*.c' '*.h' 2>/dev/null |
+	grep -v ' tools/\| tests/' || true)" ]]; then
+	rev+=" with uncommitted module changes"
+fi
 guest_out=$work/guest.out
 
 # --- Run the guest --------------------------------------------------------------
@@ -146,7 +153,7 @@ grep -q '^CSV ' "$guest_out" || {
 # --- Raw rounds: results.csv --------------------------------------------------
 cols="round workload server conns msgs_per_s mib_per_s p50_us p90_us p99_us"
 cols+=" p999_us max_us secs errors ok setup_s memfree_kb slab_kb kstack_kb"
-cols+=" pagetables_kb server_rss_kb client_rss_kb kthreads drain_s"
+cols+=" pagetables_kb slab_active_kb server_rss_kb client_rss_kb kthreads drain_s"
 csv=$out/results.csv
 awk -v cols="$cols" '
 	BEGIN { n = split(cols, c, " "); line = c[1]
@@ -188,6 +195,7 @@ idle_median() {
 		$2 == "idle" && $3 == s && $k["ok"] > 0 {
 			ok = $k["ok"]
 			if (what == "kernel") x = ($k["slab_kb"] + $k["kstack_kb"]) * 1024 / ok
+			else if (what == "active") x = ($k["slab_active_kb"] + $k["kstack_kb"]) * 1024 / ok
 			else if (what == "memfree") x = $k["memfree_kb"] * 1024 / ok
 			else if (what == "rss") x = $k["server_rss_kb"] * 1024 / ok
 			else if (what == "setup") x = $k["setup_s"]
@@ -250,7 +258,7 @@ md=$out/results.md
 		"QEMU TCG (no KVM): $qemu, -cpu max; guest CPU string: $gcpu"
 	echo "- Host CPU: $hostcpu (shared with other jobs)"
 	echo "- Guest parameters: $params"
-	echo "- fastecho: $modline"
+	echo "- fastecho: $modline; sources at git $rev (when the run started)"
 	echo "- Client: \`fastecho-bench\` (tools/), on 127.0.0.1 in the same guest;" \
 		"every echoed byte verified."
 	echo "- Servers: fastecho (kthread per connection), \`echo-epoll\`" \
@@ -313,9 +321,10 @@ md=$out/results.md
 		echo
 		echo "| metric | fastecho | epoll | io_uring | fastecho/epoll | fastecho/io_uring |"
 		echo "|---|---:|---:|---:|---:|---:|"
-		for what in kernel memfree rss setup drain; do
+		for what in kernel active memfree rss setup drain; do
 			case "$what" in
-			kernel) mname="Slab+KernelStack bytes/conn"; dec=0 ;;
+			kernel) mname="Slab+KernelStack bytes/conn (meminfo)"; dec=0 ;;
+			active) mname="slab objects in use+KernelStack bytes/conn (slabinfo)"; dec=0 ;;
 			memfree) mname="MemFree drop bytes/conn (all memory)"; dec=0 ;;
 			rss) mname="server RSS growth bytes/conn"; dec=0 ;;
 			setup) mname="seconds to open and verify all (client)"; dec=1 ;;
