@@ -15,6 +15,7 @@
 # --extra-soak (default 20) seconds on the others and on the debug kernel;
 # its TAP name says which. The guest time limit per boot (--timeout, or
 # CHECK_TIMEOUT) is 900 s, 1200 s with slub_debug, 3000 s on debug.
+# RMMOD_LIMIT (default 2) is how long rmmod under load may take.
 #
 # Output: TAP, each name prefixed with KERNEL/BOOT, one extra test per boot
 # for the guest itself (finished in time, no kernel splat), and the last
@@ -111,7 +112,7 @@ run_boot() {
 	tag="$k/$b"
 	raw=$outdir/$k-$b.out
 	err=$outdir/$k-$b.vm.log
-	args=(env SOAK_SECONDS="$s" /fe/tests/suite.sh)
+	args=(env SOAK_SECONDS="$s" RMMOD_LIMIT="${RMMOD_LIMIT:-2}" /fe/tests/suite.sh)
 	rm -f "$raw.status"
 	[[ -z "$only" ]] || args+=(--only "$only")
 
