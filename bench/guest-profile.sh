@@ -19,16 +19,20 @@
 #   spare     connect-echo-close with spare_threads=0 and 32 (if the module
 #             has that parameter), and echo-epoll for reference
 #   batch     fastecho's connection threads SCHED_OTHER vs SCHED_BATCH
-#             (tools/fe-setsched) during ping-pong at 1, 32, 1000 conns
+#             (tools/fe-setsched) during ping-pong at 32 and 1000 conns,
+#             reps=N interleaved repetitions
+#   frag      memory of 2000 idle connections that echoed once vs that
+#             never sent a byte (fastecho-bench -E), twice
 #   busy      net.core.busy_read/busy_poll 0 vs 50 us, 1-connection ping-pong
 # Output: one "PROF ..." line of key=value pairs per measurement.
 
 set -u
 dur=5
-parts="sched spare bufsize nice batch busy"
+reps=1
+parts="sched spare bufsize nice batch busy frag"
 for kv in "$@"; do
 	case "$kv" in
-	dur=* | parts=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
+	dur=* | parts=* | reps=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
 	*) echo "guest-profile: unknown argument $kv" >&2; exit 2 ;;
 	esac
 done
@@ -143,15 +147,16 @@ measure() {
 		}'
 }
 
-# idle_mem LABEL N: memory of N idle connections to fastecho
+# idle_mem LABEL N [CLIENT_ARGS]: memory of N idle connections to fastecho
 idle_mem() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
 	sleep 1
+	for f in /sys/kernel/slab/*/shrink; do echo 1 >"$f"; done 2>/dev/null
 	f0=$(meminfo MemFree); s0=$(meminfo Slab); k0=$(meminfo KernelStack)
 	awk 'NR > 2 { print $1, $3 * $4 }' /proc/slabinfo >/tmp/slab0
 	n0=$(awk '{ split($4, a, "/"); print a[2] }' /proc/loadavg)
-	$bin/fastecho-bench -m idle -c "$2" -d 600 $host 12345 >/tmp/idle.out 2>&1 &
+	$bin/fastecho-bench -m idle -c "$2" -d 600 ${3:-} $host 12345 >/tmp/idle.out 2>&1 &
 	cpid=$!
 	while ! grep -q '^RESULT' /tmp/idle.out && kill -0 $cpid 2>/dev/null; do
 		sleep 0.2
@@ -235,19 +240,32 @@ for part in $parts; do
 		done
 		measure "reference cec" epoll -m cec -c 4 -s 64 -d "$dur" -w 1
 		;;
+	frag)
+		# idle connections that echoed once vs never sent anything:
+		# the difference is what the first send leaves behind
+		for r in 1 2; do
+			idle_mem "frag echoed r$r" 2000
+			idle_mem "frag silent r$r" 2000 -E
+		done
+		;;
 	batch)
 		# fastecho's connection threads as SCHED_BATCH (no wakeup
-		# preemption of the client) once they exist
-		for c in 1 32 1000; do
-			for pol in other batch; do
-				(
-					sleep 1.5
-					$bin/fe-setsched $pol $(ps -o pid,comm |
-						awk '$2 ~ /^fastecho\/[0-9]/ { print $1 }')
-				) &
-				spid=$!
-				measure "policy=$pol pp$c" fastecho -c $c -s 64 -d "$dur" -w 3
-				wait $spid
+		# preemption of the client) once they exist; $reps interleaved
+		r=0
+		while [ $r -lt "$reps" ]; do
+			r=$((r + 1))
+			for c in 32 1000; do
+				for pol in other batch; do
+					(
+						sleep 1.5
+						$bin/fe-setsched $pol $(ps -o pid,comm |
+							awk '$2 ~ /^fastecho\/[0-9]/ { print $1 }')
+					) &
+					spid=$!
+					measure "policy=$pol pp$c r$r" fastecho \
+						-c $c -s 64 -d "$dur" -w 3
+					wait $spid
+				done
 			done
 		done
 		;;

@@ -124,6 +124,12 @@ if [[ -z "$from" ]]; then
 		ln -s "$f" "$priv/$(basename "$f")"
 	done
 
+	# what was run, kept with the output so --from can show it again
+	{
+		echo "HOST cmd=$cmdline"
+		echo "HOST rev=$rev"
+		echo "HOST date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+	} >"$guest_out"
 	echo "bench.sh: $cmdline" >&2
 	echo "bench.sh: QEMU smp=$smp mem=$mem timeout=${timeout_s}s; progress below," \
 		"console log in $work/console.log" >&2
@@ -133,7 +139,7 @@ if [[ -z "$from" ]]; then
 		sh /fe/bench/guest-bench.sh rounds="$rounds" dur="$dur" warm="$warm" \
 		bulk_mib="$bulk_mib" idle_conns="$idle_conns" cec_conns="$cec_conns" \
 		workloads="$workloads" modargs="$modargs" |
-		sed -u 's/\r//g' | tee "$guest_out" | grep --line-buffered -v '^CSV ' >&2 ||
+		sed -u 's/\r//g' | tee -a "$guest_out" | grep --line-buffered -v '^CSV ' >&2 ||
 		rc=${PIPESTATUS[0]}
 	if ((rc != 0)); then
 		echo "bench.sh: the guest run ended with status $rc (see above);" \
@@ -243,6 +249,12 @@ gmem=$(sed -n 's/.*memtotal_kb=\([^ ]*\).*/\1/p' <<<"$meta")
 params=$(grep '^META params' "$guest_out" | head -n1 | sed 's/^META params //' || true)
 modline=$(grep 'fastecho: listening' "$guest_out" | head -n1 | sed 's/^\[[^]]*\] //' || true)
 now=$(date -u '+%Y-%m-%d %H:%M UTC')
+# a saved run (--from) keeps its own command, revision and date
+if grep -q '^HOST cmd=' "$guest_out"; then
+	cmdline=$(sed -n 's/^HOST cmd=//p' "$guest_out" | head -n1)
+	rev=$(sed -n 's/^HOST rev=//p' "$guest_out" | head -n1)
+	now=$(sed -n 's/^HOST date=//p' "$guest_out" | head -n1)
+fi
 qemu=$(qemu-system-x86_64 --version 2>/dev/null | head -n1 || echo unknown)
 hostcpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 
@@ -309,15 +321,17 @@ md=$out/results.md
 		echo
 		echo "## Idle connections: memory per connection (lower is better)"
 		echo
-		echo "$idle_conns connections opened and held by the client; deltas of" \
-			"/proc/meminfo before and after (page cache dropped first). All" \
-			"deltas include the client's side of every connection (its" \
-			"socket, and its user memory in MemFree), which is the same for" \
-			"every server. Slab+KernelStack is the kernel memory the brief" \
-			"asks for; fastecho's per-connection buffer (bufsize, 16 KiB by" \
-			"default) comes from kvmalloc and, being larger than a slab" \
-			"object, only shows in MemFree. The user-space servers' buffers" \
-			"are user memory (RSS)."
+		echo "$idle_conns connections opened and held by the client (each" \
+			"echoed 16 bytes once); deltas of /proc/meminfo and /proc/slabinfo" \
+			"before and after (page cache dropped and empty slabs shrunk" \
+			"first). Every delta includes the client's side of each" \
+			"connection (its socket; its user memory shows in MemFree), the" \
+			"same for every server. Slab+KernelStack is what the brief asks" \
+			"for; allocations above 8 KiB (kmalloc of pages, vmalloc) and" \
+			"socket page fragments are not slab and show only in the MemFree" \
+			"drop. The user-space servers' buffers are user memory (RSS)." \
+			"fastecho may keep spare_threads idle threads from earlier runs:" \
+			"those make its numbers slightly lower, not higher."
 		echo
 		echo "| metric | fastecho | epoll | io_uring | fastecho/epoll | fastecho/io_uring |"
 		echo "|---|---:|---:|---:|---:|---:|"
@@ -333,8 +347,13 @@ md=$out/results.md
 			f=$(idle_median fastecho "$what")
 			e=$(idle_median epoll "$what")
 			u=$(idle_median uring "$what")
+			if [[ $what == drain ]]; then
+				re="-" ru="-"
+			else
+				re=$(ratio "$f" "$e") ru=$(ratio "$f" "$u")
+			fi
 			echo "| $mname | $(fmt "$f" $dec) | $(fmt "$e" $dec) | $(fmt "$u" $dec) |" \
-				"$(ratio "$f" "$e") | $(ratio "$f" "$u") |"
+				"$re | $ru |"
 		done
 		echo
 		echo "Idle runs: $(rounds_of idle fastecho) per server," \

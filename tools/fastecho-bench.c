@@ -8,7 +8,7 @@
  *   bulk      -b MiB each way per connection, sending and receiving at once.
  *   cec       connect, send -s bytes, read them back, close; -c of these in
  *             flight at a time, for -d seconds.
- *   idle      open -c connections, verify one echo on each, print the
+ *   idle      open -c connections, verify one echo on each (-E: none), print the
  *             RESULT line, hold them until SIGTERM/SIGINT/SIGUSR1 (or stdin
  *             EOF with -I, or -d seconds), then close them and exit.
  *
@@ -84,6 +84,7 @@ static struct {
 	uint64_t total_msgs;
 	uint64_t bulk_bytes;
 	bool stdin_hold;
+	bool no_probe;
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 } opt = {
@@ -769,6 +770,10 @@ static void *idle_thread(void *arg)
 			report_error(w, c, "connect", errno);
 			continue;
 		}
+		if (opt.no_probe) {
+			w->ok_conns++;
+			continue;
+		}
 		c->target = IDLE_PROBE;
 		if (!flush_out(w, c))
 			continue;
@@ -811,6 +816,7 @@ static void usage(void)
 		"  -t N      threads [online CPUs, at most N connections]\n"
 		"  -T SEC    hard time limit for the whole run [depends on mode]\n"
 		"  -I        idle: also stop holding at EOF on stdin\n"
+		"  -E        idle: connect only, no echo check (nothing is sent)\n"
 		"HOST is a numeric IPv4 or IPv6 address or a host name.\n");
 	exit(2);
 }
@@ -867,7 +873,7 @@ static void parse_args(int argc, char **argv)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "m:c:s:p:d:w:n:b:t:T:Ih")) != -1) {
+	while ((ch = getopt(argc, argv, "m:c:s:p:d:w:n:b:t:T:IEh")) != -1) {
 		switch (ch) {
 		case 'm':
 			if (!strcmp(optarg, "pingpong"))
@@ -911,6 +917,9 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 'I':
 			opt.stdin_hold = true;
+			break;
+		case 'E':
+			opt.no_probe = true;
 			break;
 		default:
 			usage();
