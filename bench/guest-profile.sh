@@ -24,7 +24,11 @@
 #   frag      memory of 2000 idle connections that echoed once vs that
 #             never sent a byte (fastecho-bench -E), twice
 #   busy      net.core.busy_read/busy_poll 0 vs 50 us, 1-connection ping-pong
-# Output: one "PROF ..." line of key=value pairs per measurement.
+# Output: one "PROF ..." line of key=value pairs per measurement. The
+# *_per_msg values divide counters taken over the whole client run (warm-up
+# included) by the messages of the measured window: scale them by
+# dur/(dur+warm-up) for absolute values; runs with the same warm-up compare
+# directly.
 
 set -u
 dur=5
