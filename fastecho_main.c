@@ -70,8 +70,9 @@ static int fastecho_set_max_conns(const char *val,
 	return 0;
 }
 
-static int fastecho_set_idle_timeout(const char *val,
-				     const struct kernel_param *kp)
+/* A write to an unsigned parameter, refused above @max once loaded. */
+static int fastecho_set_uint(const char *val, unsigned int *dst,
+			     unsigned int max)
 {
 	unsigned int v;
 	int err;
@@ -79,25 +80,22 @@ static int fastecho_set_idle_timeout(const char *val,
 	err = kstrtouint(val, 0, &v);
 	if (err)
 		return err;
-	if (READ_ONCE(fastecho_params_checked) && v > FASTECHO_MAX_IDLE)
+	if (READ_ONCE(fastecho_params_checked) && v > max)
 		return -EINVAL;
-	WRITE_ONCE(idle_timeout, v);
+	WRITE_ONCE(*dst, v);
 	return 0;
+}
+
+static int fastecho_set_idle_timeout(const char *val,
+				     const struct kernel_param *kp)
+{
+	return fastecho_set_uint(val, kp->arg, FASTECHO_MAX_IDLE);
 }
 
 static int fastecho_set_spare_threads(const char *val,
 				      const struct kernel_param *kp)
 {
-	unsigned int v;
-	int err;
-
-	err = kstrtouint(val, 0, &v);
-	if (err)
-		return err;
-	if (READ_ONCE(fastecho_params_checked) && v > FASTECHO_MAX_SPARE)
-		return -EINVAL;
-	WRITE_ONCE(spare_threads, v);
-	return 0;
+	return fastecho_set_uint(val, kp->arg, FASTECHO_MAX_SPARE);
 }
 
 static const struct kernel_param_ops fastecho_max_conns_ops = {

@@ -199,16 +199,22 @@ void fastecho_net_abort(struct socket *sock)
 	sock_release(sock);
 }
 
-/* An IPv4 peer of a dual-stack socket reads better as plain IPv4. */
-static void fastecho_net_unmap(struct sockaddr_storage *ss)
+/*
+ * What kernel_getsockname()/kernel_getpeername() returned (@len, or an
+ * error) into @ss; an IPv4 peer of a dual-stack socket reads better as
+ * plain IPv4.
+ */
+static int fastecho_net_unmap(struct sockaddr_storage *ss, int len)
 {
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 	__be32 v4;
 	__be16 port;
 
+	if (len < 0)
+		return len;
 	if (ss->ss_family != AF_INET6 || !ipv6_addr_v4mapped(&sin6->sin6_addr))
-		return;
+		return 0;
 
 	v4 = sin6->sin6_addr.s6_addr32[3];
 	port = sin6->sin6_port;
@@ -216,6 +222,7 @@ static void fastecho_net_unmap(struct sockaddr_storage *ss)
 	sin->sin_family = AF_INET;
 	sin->sin_port = port;
 	sin->sin_addr.s_addr = v4;
+	return 0;
 }
 
 /**
@@ -227,14 +234,11 @@ static void fastecho_net_unmap(struct sockaddr_storage *ss)
  */
 int fastecho_net_local(struct socket *sock, struct sockaddr_storage *ss)
 {
-	int err;
+	int len;
 
 	memset(ss, 0, sizeof(*ss));
-	err = kernel_getsockname(sock, (struct sockaddr *)ss);
-	if (err < 0)
-		return err;
-	fastecho_net_unmap(ss);
-	return 0;
+	len = kernel_getsockname(sock, (struct sockaddr *)ss);
+	return fastecho_net_unmap(ss, len);
 }
 
 /**
@@ -246,14 +250,11 @@ int fastecho_net_local(struct socket *sock, struct sockaddr_storage *ss)
  */
 int fastecho_net_peer(struct socket *sock, struct sockaddr_storage *ss)
 {
-	int err;
+	int len;
 
 	memset(ss, 0, sizeof(*ss));
-	err = kernel_getpeername(sock, (struct sockaddr *)ss);
-	if (err < 0)
-		return err;
-	fastecho_net_unmap(ss);
-	return 0;
+	len = kernel_getpeername(sock, (struct sockaddr *)ss);
+	return fastecho_net_unmap(ss, len);
 }
 
 /**
