@@ -443,7 +443,7 @@ t_bad_params() {
 	bad=""
 	for p in port=0 port=70000 port=-1 backlog=-1 backlog=0 max_conns=0 \
 		max_conns=-5 bufsize=0 addr=bogus addr=1.2.3.4.5 addr=::1::2 \
-		addr=256.1.1.1; do
+		addr=256.1.1.1 idle_timeout=700000 spare_threads=5000; do
 		dmesg_mark
 		if load "$p"; then
 			rmmod fastecho
@@ -461,6 +461,25 @@ t_bad_params() {
 		is_loaded && bad="$bad $p:left-loaded"
 		[ "$(all_fe_threads)" = 0 ] || bad="$bad $p:threads-left"
 	done
+	[ -z "$bad" ] || fail "wrong handling:$bad"
+
+	# Runtime writes: out of range refused and the value kept, in range taken.
+	load_ok
+	P=/sys/module/fastecho/parameters
+	for pv in max_conns=0 max_conns=-1 max_conns=2000000 \
+		idle_timeout=700000 spare_threads=5000 max_conns=abc; do
+		old=$(cat $P/${pv%%=*})
+		if echo "${pv#*=}" > $P/${pv%%=*} 2>/dev/null; then
+			bad="$bad write:$pv:accepted"
+		fi
+		[ "$(cat $P/${pv%%=*})" = "$old" ] || bad="$bad write:$pv:changed"
+	done
+	for pv in max_conns=77 idle_timeout=30 spare_threads=3; do
+		echo "${pv#*=}" > $P/${pv%%=*} || bad="$bad write:$pv:refused"
+		[ "$(cat $P/${pv%%=*})" = "${pv#*=}" ] || bad="$bad write:$pv:not-set"
+	done
+	fc_ok echo -n 1000 -t 20
+	unload_ok
 	[ -z "$bad" ] || fail "wrong handling:$bad"
 }
 
@@ -636,7 +655,7 @@ case_title() {
 	max_conns) echo "max_conns: 50 of 200 served, rest rejected, served keep echoing" ;;
 	idle_timeout) echo "idle_timeout: idle client closed, busy client kept" ;;
 	port_in_use) echo "port_in_use: EADDRINUSE, nothing left behind" ;;
-	bad_params) echo "bad_params: each bad value fails with EINVAL" ;;
+	bad_params) echo "bad_params: each bad value fails with EINVAL, bad runtime writes refused" ;;
 	rmmod_under_fire) echo "rmmod_under_fire: rmmod < ${RMMOD_LIMIT} s under load, reload echoes" ;;
 	ipv6) echo "ipv6: IPv4 and ::1 echo, addr= restricts the family" ;;
 	soak) echo "soak: ${SOAK_SECONDS}s random clients, bytes verified, slab back" ;;
