@@ -65,7 +65,12 @@ run:
 bench:
 	scripts/bench.sh $(BENCH_ARGS)
 
-# Thin wrappers for a real host (run as root).
+# Thin wrappers for a real host (run as root). The release is the one the
+# headers were built for (Debian's kernelrelease target says 6.1.192, not
+# 6.1.0-56-amd64).
+KRELEASE = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+
 load: modules
 	insmod $(CURDIR)/fastecho.ko $(ARGS)
 
@@ -74,4 +79,4 @@ unload:
 
 install: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
-	depmod -a $$($(MAKE) -s -C $(KDIR) kernelrelease)
+	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)

@@ -11,6 +11,7 @@
 #
 # The initramfs holds busybox, /fe/fastecho.ko built for that kernel,
 # /fe/bin/* (build/guest-bin), /fe/tests/* (tests/), /fe/bench/* (bench/*.sh),
+# /fe/examples/* (examples/),
 # /fe/kmod/NAME.ko for each --kmod (from the kernel's /lib/modules tree).
 # The guest's /init is scripts/guest-init.sh.
 #
@@ -116,6 +117,8 @@ shopt -s nullglob
 for f in "$root"/build/guest-bin/*; do cp "$f" "$stage/fe/bin/"; done
 for f in "$root"/tests/*; do [[ -f "$f" ]] && cp "$f" "$stage/fe/tests/"; done
 for f in "$root"/bench/*.sh; do cp "$f" "$stage/fe/bench/"; done
+mkdir -p "$stage/fe/examples"
+for f in "$root"/examples/*; do cp "$f" "$stage/fe/examples/"; done
 shopt -u nullglob
 for m in "${kmods[@]}"; do
 	# NAME, NAME.ko or a path under the module tree; .ko.xz/.ko.zst unpacked

@@ -22,7 +22,7 @@ RMMOD_LIMIT=${RMMOD_LIMIT:-2}
 W=/tmp/fe-suite
 
 CASES="load echo binary halfclose_rst concurrent max_conns idle_timeout
-port_in_use bad_params rmmod_under_fire ipv6 soak cycles kmemleak"
+port_in_use bad_params rmmod_under_fire ipv6 soak cycles modprobe kmemleak"
 KMEMLEAK=/sys/kernel/debug/kmemleak
 
 # ---- helpers -------------------------------------------------------------
@@ -588,6 +588,33 @@ soak_case() {
 		fail "slab $((slab1 - slab0)) kB above the baseline after rmmod"
 }
 
+# Installed as `make install` does (extra/ + depmod), with the example
+# /etc/modprobe.d file: modprobe applies its options, the command line
+# overrides them, modprobe -r unloads.
+t_modprobe() {
+	rel=$(uname -r)
+	mods=/lib/modules/$rel
+	mkdir -p $mods/extra /etc/modprobe.d
+	cp $KO $mods/extra/fastecho.ko
+	depmod -a || fail "depmod failed"
+	grep -q 'fastecho.ko' $mods/modules.dep || fail "fastecho not in modules.dep"
+	cp /fe/examples/fastecho-modprobe.conf /etc/modprobe.d/fastecho.conf
+	modprobe fastecho 2> $W/modprobe.err ||
+		fail "modprobe fastecho: $(cat $W/modprobe.err)"
+	P=/sys/module/fastecho/parameters
+	[ "$(cat $P/idle_timeout)" = 300 ] ||
+		fail "modprobe.d options not applied: idle_timeout=$(cat $P/idle_timeout)"
+	fc_ok echo -n 10000 -t 20
+	modprobe -r fastecho || fail "modprobe -r fastecho failed"
+	is_loaded && fail "still loaded after modprobe -r"
+	modprobe fastecho port=12399 2> $W/modprobe.err ||
+		fail "modprobe fastecho port=12399: $(cat $W/modprobe.err)"
+	[ "$(cat $P/port)" = 12399 ] || fail "port= on the command line not applied"
+	fc_ok echo -p 12399 -n 10000 -t 20
+	modprobe -r fastecho || fail "modprobe -r fastecho failed"
+	rm -rf $mods/extra /etc/modprobe.d/fastecho.conf
+}
+
 # On a kernel with kmemleak (make check-debug): the suite starts by
 # scanning and clearing what the kernel itself left (kmemleak_baseline), and
 # this case, run last with the module removed, scans again: any
@@ -660,6 +687,7 @@ case_title() {
 	ipv6) echo "ipv6: IPv4 and ::1 echo, addr= restricts the family" ;;
 	soak) echo "soak: ${SOAK_SECONDS}s random clients, bytes verified, slab back" ;;
 	cycles) echo "cycles: 50 load/echo/unload" ;;
+	modprobe) echo "modprobe: installed with depmod, modprobe.d example options, modprobe -r" ;;
 	kmemleak) echo "kmemleak: no leak reported once the module is removed" ;;
 	esac
 }
