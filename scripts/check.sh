@@ -24,6 +24,10 @@
 # Per-boot console logs and raw outputs are in build/check/.
 set -euo pipefail
 
+# The whole script is one block: bash reads it completely before running
+# it, so an edit to this file while a (long) run goes on cannot break it.
+{
+
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
@@ -214,3 +218,4 @@ else
 	echo "$passed passed, $failed failed"
 fi
 ((failed == 0))
+}

@@ -30,6 +30,10 @@
 #   126  the guest died before GUEST_CMD finished (panic, no status marker)
 set -euo pipefail
 
+# The whole script is one block: bash reads it completely before running
+# it, so an edit to this file while a (long) run goes on cannot break it.
+{
+
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 kernel=6.1
@@ -237,3 +241,4 @@ rm -rf "$stage" "$initrd"
 echo "vm.sh: guest finished in ${elapsed}s, command status ${rc:-none}," \
 	"vm.sh status $status${reason:+ ($reason)}" >&2
 exit "$status"
+}
