@@ -367,6 +367,12 @@ md=$out/results.md
 	echo "![latency percentiles](latency.png)"
 	echo
 	echo "Raw rounds: [results.csv](results.csv) (one row per run)."
+	if [[ "$out" -ef "$root/bench" ]]; then
+		echo
+		echo "See also [profile.md](profile.md) (where fastecho's time and" \
+			"memory go, measured suggestions) and" \
+			"[smp2/results.md](smp2/results.md) (the same with --smp 2)."
+	fi
 	if ((rc != 0)); then
 		echo
 		echo "**The guest run ended with status $rc**: some runs failed or are" \
