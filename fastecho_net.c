@@ -10,6 +10,8 @@
 
 #include <linux/in.h>
 #include <linux/in6.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/tcp.h>
 #include <linux/uio.h>
 #include <net/ipv6.h>
@@ -101,24 +103,50 @@ int fastecho_net_accept(struct socket *lsock, struct socket **res)
 /**
  * fastecho_net_tune() - socket options for an accepted connection
  * @sock:         the connection
- * @idle_timeout: seconds a receive or a send may wait; 0 waits forever
+ * @idle_timeout: seconds a send may wait; 0 waits forever
  *
- * TCP_NODELAY: an echo is a reply, and must not wait for Nagle. The
- * timeouts make a blocked fastecho_net_recv() or fastecho_net_send_all()
- * return -EAGAIN, which is how idle and stalled peers are noticed.
+ * TCP_NODELAY: an echo is a reply, and must not wait for Nagle. The send
+ * timeout makes a fastecho_net_send_all() to a peer that stopped reading
+ * return -EAGAIN. How long a receive may wait is set as the connection
+ * goes, with fastecho_net_set_rcvtimeo().
  */
 void fastecho_net_tune(struct socket *sock, unsigned int idle_timeout)
 {
+	tcp_sock_set_nodelay(sock->sk);
+	if (idle_timeout)
+		sock_set_sndtimeo(sock->sk, idle_timeout);
+}
+
+/**
+ * fastecho_net_set_rcvtimeo() - how long a receive may wait
+ * @sock:  the connection
+ * @timeo: in jiffies; MAX_SCHEDULE_TIMEOUT waits forever
+ */
+void fastecho_net_set_rcvtimeo(struct socket *sock, long timeo)
+{
 	struct sock *sk = sock->sk;
 
-	tcp_sock_set_nodelay(sk);
-	if (!idle_timeout)
-		return;
-
-	sock_set_sndtimeo(sk, idle_timeout);
 	lock_sock(sk);
-	WRITE_ONCE(sk->sk_rcvtimeo, (long)idle_timeout * HZ);
+	WRITE_ONCE(sk->sk_rcvtimeo, timeo);
 	release_sock(sk);
+}
+
+/**
+ * fastecho_net_release_frag() - give back the calling thread's send page
+ *
+ * TCP copies what a kernel thread sends into current->task_frag, a page of
+ * up to 32 KiB that the thread keeps for its next send. A thread whose
+ * connection has gone quiet gives it back; its next send takes a new one.
+ * Data already sent holds references of its own.
+ */
+void fastecho_net_release_frag(void)
+{
+	struct page_frag *pfrag = &current->task_frag;
+
+	if (pfrag->page) {
+		put_page(pfrag->page);
+		pfrag->page = NULL;
+	}
 }
 
 /**

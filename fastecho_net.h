@@ -14,6 +14,8 @@ int fastecho_net_listen(struct socket **res,
 			const struct sockaddr_storage *addr, int backlog);
 int fastecho_net_accept(struct socket *lsock, struct socket **res);
 void fastecho_net_tune(struct socket *sock, unsigned int idle_timeout);
+void fastecho_net_set_rcvtimeo(struct socket *sock, long timeo);
+void fastecho_net_release_frag(void);
 int fastecho_net_recv(struct socket *sock, void *buf, size_t len);
 int fastecho_net_send_all(struct socket *sock, const void *buf, size_t len);
 void fastecho_net_shutdown(struct socket *sock);

@@ -54,6 +54,13 @@
  */
 #define FASTECHO_SMALL_BUF 512
 
+/*
+ * A connection quiet for this long gives back what only a busy one needs:
+ * the big buffer and the page its sends left cached (32 KiB together with
+ * a 16 KiB bufsize, more than the rest of an idle connection).
+ */
+#define FASTECHO_QUIET HZ
+
 /**
  * struct fastecho_conn - a connection thread and the connection it serves
  * @node:      on fastecho_server.live, .spare or .dead
@@ -67,6 +74,7 @@
  * @bytes_out: bytes sent back; written by the thread only
  * @born:      jiffies at accept
  * @peer:      the client's address
+ * @idle:      idle_timeout at accept, in jiffies, or MAX_SCHEDULE_TIMEOUT
  * @small:     echo buffer for small messages: an idle connection costs no
  *             more than this
  *
@@ -84,6 +92,7 @@ struct fastecho_conn {
 	u64 bytes_out;
 	unsigned long born;
 	struct sockaddr_storage peer;
+	long idle;
 	u8 small[FASTECHO_SMALL_BUF];
 };
 
@@ -211,25 +220,64 @@ static void fastecho_reap(struct work_struct *work)
 	}
 }
 
+/*
+ * Quiet for FASTECHO_QUIET: give back the big buffer and the send page,
+ * then wait for what is left of idle_timeout.
+ */
+static void fastecho_conn_quiet(struct fastecho_conn *conn)
+{
+	long rest = conn->idle;
+
+	kvfree(conn->big);
+	conn->big = NULL;
+	fastecho_net_release_frag();
+	if (rest != MAX_SCHEDULE_TIMEOUT)
+		rest -= FASTECHO_QUIET;
+	fastecho_net_set_rcvtimeo(conn->sock, rest);
+}
+
+/* Data again: from now on a silence of FASTECHO_QUIET ends the burst. */
+static void fastecho_conn_busy(struct fastecho_conn *conn)
+{
+	fastecho_net_set_rcvtimeo(conn->sock, min(conn->idle, FASTECHO_QUIET));
+}
+
 /**
  * fastecho_conn_echo() - echo until the connection ends
  * @conn: the connection
+ *
+ * While data flows, a receive waits at most FASTECHO_QUIET; when that
+ * passes in silence the connection gives back its big buffer and send
+ * page (fastecho_conn_quiet()) and waits for the rest of idle_timeout. Ping-pong traffic
+ * never leaves the first state, an idle connection changes state once.
  *
  * Return: 0 at end of stream (the client's FIN, or teardown's shutdown),
  * or the negative errno that ended it (-EAGAIN: idle or stalled peer).
  */
 static int fastecho_conn_echo(struct fastecho_conn *conn)
 {
-	void *buf = conn->small;
-	size_t len = sizeof(conn->small);
+	bool busy = false;
+	void *buf;
+	size_t len;
 	int n, err;
 
 	while (!kthread_should_stop()) {
+		buf = conn->big ?: conn->small;
+		len = conn->big ? conn->bufsize : sizeof(conn->small);
 		n = fastecho_net_recv(conn->sock, buf, len);
 		if (n == -EINTR || n == -ERESTARTSYS)
 			continue;
+		if (n == -EAGAIN && busy && conn->idle > FASTECHO_QUIET) {
+			fastecho_conn_quiet(conn);
+			busy = false;
+			continue;
+		}
 		if (n <= 0)
 			return n;
+		if (!busy) {
+			fastecho_conn_busy(conn);
+			busy = true;
+		}
 		WRITE_ONCE(conn->bytes_in, conn->bytes_in + n);
 
 		err = fastecho_net_send_all(conn->sock, buf, n);
@@ -238,14 +286,9 @@ static int fastecho_conn_echo(struct fastecho_conn *conn)
 		WRITE_ONCE(conn->bytes_out, conn->bytes_out + n);
 
 		/* A full small buffer: more is coming, use the big one. */
-		if (n == len && !conn->big && conn->bufsize > len) {
+		if (n == len && !conn->big && conn->bufsize > len)
 			conn->big = kvmalloc(conn->bufsize,
 					     GFP_KERNEL | __GFP_NOWARN);
-			if (conn->big) {
-				buf = conn->big;
-				len = conn->bufsize;
-			}
-		}
 	}
 	return 0;
 }
@@ -318,6 +361,7 @@ static bool fastecho_conn_done(struct fastecho_server *srv,
 
 	sock_release(sock);
 	kvfree(big);
+	fastecho_net_release_frag();
 	return spare;
 }
 
@@ -370,6 +414,7 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 {
 	struct sockaddr_storage peer;
 	struct fastecho_conn *conn;
+	unsigned int idle;
 
 	if (atomic_read(&srv->nr_active) >= fastecho_max_conns()) {
 		atomic64_inc(&srv->rejected);
@@ -378,7 +423,10 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 	}
 
 	fastecho_net_peer(sock, &peer);
-	fastecho_net_tune(sock, fastecho_idle_timeout());
+	idle = fastecho_idle_timeout();
+	fastecho_net_tune(sock, idle);
+	if (idle)
+		fastecho_net_set_rcvtimeo(sock, (long)idle * HZ);
 
 	mutex_lock(&srv->lock);
 	conn = list_first_entry_or_null(&srv->spare, struct fastecho_conn,
@@ -403,6 +451,7 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 	mutex_lock(&srv->lock);
 	conn->id = ++srv->next_id;
 	conn->peer = peer;
+	conn->idle = idle ? (long)idle * HZ : MAX_SCHEDULE_TIMEOUT;
 	conn->born = jiffies;
 	conn->bytes_in = 0;
 	conn->bytes_out = 0;
