@@ -9,6 +9,9 @@
 #                    [--timeout SEC]
 #   scripts/check.sh --matrix [--only ...]     6.1, 6.12 and rt, stock boot
 #
+# With the default 6.1 check and no --only, scripts/run-check.sh (make run,
+# driven from the host) runs last (CHECK_NO_RUN=1 leaves it out).
+#
 # Boots: stock (the plain command line), slub (slub_debug=FZPU), preempt
 # (preempt=full). On 6.1 all three run by default, elsewhere only stock.
 # The soak case runs SOAK_SECONDS (--soak, default 60) on the stock boot and
@@ -208,6 +211,16 @@ else
 		[[ "$kernel" != 6.1 ]] || boots="stock slub preempt"
 	fi
 	check_kernel "$kernel" "$boots"
+	# make run, driven from the host: with the full default check only.
+	if [[ -z "$only" && "$kernel" == 6.1 && -z "${CHECK_NO_RUN:-}" ]]; then
+		while IFS= read -r line; do
+			case "$line" in
+			"ok "[0-9]*" - "*) tap_ok "host: ${line#ok * - }" ;;
+			"not ok "[0-9]*" - "*) tap_fail "host: ${line#not ok * - }" ;;
+			"#"*) echo "$line" ;;
+			esac
+		done < <(KERNEL=$kernel "$root/scripts/run-check.sh" 2>&1)
+	fi
 fi
 
 echo "1..$n"
