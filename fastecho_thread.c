@@ -415,6 +415,7 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 	struct sockaddr_storage peer;
 	struct fastecho_conn *conn;
 	unsigned int idle;
+	long timeo;
 
 	if (atomic_read(&srv->nr_active) >= fastecho_max_conns()) {
 		atomic64_inc(&srv->rejected);
@@ -424,9 +425,10 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 
 	fastecho_net_peer(sock, &peer);
 	idle = fastecho_idle_timeout();
+	timeo = idle ? (long)idle * HZ : MAX_SCHEDULE_TIMEOUT;
 	fastecho_net_tune(sock, idle);
 	if (idle)
-		fastecho_net_set_rcvtimeo(sock, (long)idle * HZ);
+		fastecho_net_set_rcvtimeo(sock, timeo);
 
 	mutex_lock(&srv->lock);
 	conn = list_first_entry_or_null(&srv->spare, struct fastecho_conn,
@@ -451,7 +453,7 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 	mutex_lock(&srv->lock);
 	conn->id = ++srv->next_id;
 	conn->peer = peer;
-	conn->idle = idle ? (long)idle * HZ : MAX_SCHEDULE_TIMEOUT;
+	conn->idle = timeo;
 	conn->born = jiffies;
 	conn->bytes_in = 0;
 	conn->bytes_out = 0;
