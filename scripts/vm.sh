@@ -183,6 +183,7 @@ echo "vm.sh: booting $FE_KVER ($kernel) smp=$smp mem=$mem timeout=${timeout_s}s"
 	"append='$append'; console log: $log" >&2
 start=$(date +%s)
 qemu_rc=0
+boot_hung=0
 set +e
 if ((interactive)); then
 	# The console is this terminal: QEMU in the foreground, no output port.
@@ -199,8 +200,12 @@ else
 	# A report in the kernel's own boot, before GUEST_CMD starts (so
 	# before anything of ours is loaded), gets one more boot: seen once
 	# on the debug kernel under TCG (KASAN in an interrupt during
-	# identify_cpu). The first console is kept; a second such report
-	# fails the run like any other.
+	# identify_cpu). So does a boot that has not reached GUEST_CMD after
+	# FE_BOOT_LIMIT seconds (default 300; a boot takes 3-30 s): seen once
+	# on the debug kernel, QEMU idle and not a line on the console. The
+	# first console is kept; a second such boot fails the run like any
+	# other.
+	boot_limit=${FE_BOOT_LIMIT:-300}
 	for attempt in 1 2; do
 		: >"$out"
 		: >"$log"
@@ -211,15 +216,28 @@ else
 			-kernel "$FE_VMLINUZ" -initrd "$initrd" -append "$cmdline" \
 			</dev/null >"$work/qemu.stderr" 2>&1 &
 		qpid=$!
+		boot_hung=0
 		while kill -0 $qpid 2>/dev/null && ! grep -q '@@FE-BEGIN@@' "$log"; do
+			if (($(date +%s) - start > boot_limit)); then
+				boot_hung=1
+				break
+			fi
 			sleep 0.5
 		done
 		boot_splat=$(sed '/@@FE-BEGIN@@/,$d' "$log" | tr -d '\r' |
 			grep -E "$splat_re" | head -n 3 || true)
-		[[ -n "$boot_splat" && $attempt == 1 ]] || break
-		echo "vm.sh: kernel report during boot, before the command started;" \
-			"booting once more (first console: $log.boot1):" >&2
+		((boot_hung)) && boot_splat="no guest command after ${boot_limit}s of boot"
+		if [[ -z "$boot_splat" || $attempt == 2 ]]; then
+			if ((boot_hung)); then
+				echo "vm.sh: $boot_splat, again: giving up" >&2
+				kill $qpid 2>/dev/null
+			fi
+			break
+		fi
+		echo "vm.sh: kernel report or hang during boot, before the command" \
+			"started; booting once more (first console: $log.boot1):" >&2
 		printf '%s\n' "$boot_splat" | sed 's/^/vm.sh:   /' >&2
+		start=$(date +%s)
 		cp "$log" "$log.boot1"
 		kill $qpid 2>/dev/null
 		wait $qpid 2>/dev/null
@@ -241,6 +259,9 @@ rc=$(sed -n 's/.*@@FE-RC \([0-9]*\)@@.*/\1/p' "$log" | tail -n1)
 if ((qemu_rc == 124 || qemu_rc == 137)); then
 	status=124
 	reason="timeout after ${timeout_s}s (QEMU killed)"
+elif ((boot_hung)); then
+	status=124
+	reason="two boots hung before the command started (QEMU killed)"
 elif [[ -z "$rc" ]]; then
 	status=126
 	reason="guest died before the command finished (qemu exit $qemu_rc)"
