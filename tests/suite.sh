@@ -202,8 +202,12 @@ dump_conn_state() {
 		# window probe, 0 no timer; retrnsmt = unanswered probes
 		diag "---- /proc/net/tcp{,6} for port $p (sl local rem st tx:rx tr:when retrnsmt ...)"
 		grep -h ":$(printf '%04X' "$p") " /proc/net/tcp /proc/net/tcp6 |
-			cut -c1-160 | sed 's/^/#   /'
+			sed 's/^/#   /'
 	done
+	diag "---- TcpExt counters that are not 0 (/proc/net/netstat)"
+	awk '$1 == "TcpExt:" && !h { for (i = 2; i <= NF; i++) n[i] = $i; h = 1; next }
+	     $1 == "TcpExt:" { for (i = 2; i <= NF; i++) if ($i != 0) printf "%s=%s ", n[i], $i; print "" }' \
+		/proc/net/netstat | fold -s -w 100 | sed 's/^/#   /'
 	# rows: id peer bytes_in bytes_out age_s pid
 	pids=$(awk 'hdr && $3 != $4 { print $NF } $1 == "id" { hdr = 1 }' /proc/net/fastecho)
 	for p in $pids; do
@@ -577,8 +581,31 @@ t_soak() {
 	return $rc
 }
 
-soak_case() {
-	slab0=$(slab_kb $W/slab.before)
+# kernel_tcp_stall CLIENT_PORT: true when the server end of a stalled soak
+# connection is in a state only TCP itself can be in charge of: fastecho
+# has finished with it (no row in the stats file; the socket is released,
+# inode 0), TCP still holds unacknowledged bytes, and no TCP timer is armed
+# (tr 0), so nothing will ever send them. Seen rarely (about one connection
+# in 20 000 on the debug kernel, once on the stock one) as LAST_ACK with all
+# of a half-close echo plus the FIN queued; see README, Known issues.
+kernel_tcp_stall() {
+	local hex
+	hex=$(printf '%04X' "$1")
+	grep -q ":$1 " /proc/net/fastecho && return 1
+	awk -v rem=":$hex" '
+		$2 ~ /:3039$/ && $3 ~ rem "$" {
+			split($5, q, ":"); split($6, t, ":")
+			if ($4 == "09" && q[1] != "00000000" && t[1] == "00" && $10 == 0)
+				found = 1
+		}
+		END { exit !found }' /proc/net/tcp /proc/net/tcp6
+}
+
+# soak_run: one soak with a fresh module; returns 2 (cleaned up, module
+# unloaded) when the only failure is a kernel_tcp_stall.
+soak_run() {
+	local pid port
+	rm -f $W/stuck $W/stop
 	load_ok
 	fc_bg soak soak -h 127.0.0.1,::1 -c 8 -d "$SOAK_SECONDS" \
 		-t $((SOAK_SECONDS + 90)) -k $W/stuck -u $W/stop
@@ -587,7 +614,17 @@ soak_case() {
 	if [ -e $W/stuck ]; then
 		# A connection failed and the client keeps it open: look at it.
 		sed 's/^/# [soak] /' $W/soak.out
-		dump_conn_state $(sed -n 's/.*local port \([0-9]*\).*/\1/p' $W/soak.out)
+		port=$(sed -n 's/.*local port \([0-9]*\).*/\1/p' $W/soak.out)
+		dump_conn_state $port
+		if [ "$(echo $port | wc -w)" = 1 ] &&
+		   grep -q 'half-close.*sent \([0-9]*\)/\1, echoed' $W/soak.out &&
+		   kernel_tcp_stall "$port"; then
+			diag "soak: kernel TCP stall on port $port: fastecho sent every byte and closed the socket; TCP holds them with no timer armed"
+			touch $W/stop
+			fc_wait soak > /dev/null
+			unload_ok
+			return 2
+		fi
 		touch $W/stop
 		fc_wait soak > /dev/null
 		fail "$(grep -m 1 'worker' $W/soak.out)"
@@ -601,6 +638,21 @@ soak_case() {
 	diag "server: accepted $(stat_get accepted) bytes_in $bin bytes_out $bout errors $(stat_get errors)"
 	[ "$bout" -le "$bin" ] || fail "bytes_out $bout > bytes_in $bin"
 	unload_ok
+}
+
+soak_case() {
+	local rc
+	slab0=$(slab_kb $W/slab.before)
+	soak_run
+	rc=$?
+	if [ $rc = 2 ]; then
+		# Not fastecho's to fix, but never twice in a row: once more.
+		diag "soak: running it once more"
+		soak_run
+		rc=$?
+		[ $rc = 2 ] && fail "kernel TCP stall in two soaks in a row"
+	fi
+	[ $rc = 0 ] || return $rc
 	slab1=$(slab_kb $W/slab.after)
 	diag "slab (no tw/request socks) ${slab0} -> ${slab1} kB; grew most:"
 	slab_growth $W/slab.before $W/slab.after
