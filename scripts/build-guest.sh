@@ -4,8 +4,10 @@
 # build-guest.sh: compile the guest's user-space programs (tests/*.c and
 # tools/*.c) into static binaries in build/guest-bin/<basename>.
 #
-# A binary is rebuilt only when its source is newer. Sources that include
-# <liburing.h> are linked with -luring.
+# A binary is rebuilt only when its source, or a header it includes with
+# quotes from its own directory (tools/echo-server.h), is newer. Headers are
+# not programs: only *.c is compiled. Sources that include <liburing.h> are
+# linked with -luring.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,7 +19,15 @@ shopt -s nullglob
 status=0
 for src in "$root"/tests/*.c "$root"/tools/*.c; do
 	bin=$out/$(basename "$src" .c)
-	[[ "$bin" -nt "$src" ]] && continue
+	deps=("$src")
+	for h in $(sed -n 's/^#include "\(.*\)"/\1/p' "$src"); do
+		deps+=("$(dirname "$src")/$h")
+	done
+	fresh=1
+	for dep in "${deps[@]}"; do
+		[[ "$bin" -nt "$dep" ]] || fresh=0
+	done
+	((fresh)) && continue
 	libs=()
 	grep -q '#include <liburing.h>' "$src" && libs+=(-luring)
 	echo "  CC [guest] $(basename "$bin")" >&2

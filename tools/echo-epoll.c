@@ -13,23 +13,23 @@
  * does not take is kept in a per-connection buffer, reading from that
  * connection stops and EPOLLOUT is awaited (back-pressure, no unbounded
  * memory). SIGTERM/SIGINT: every thread leaves its loop, the process exits 0.
+ * The command line, listeners, threads and signals are echo-server.h's,
+ * shared with echo-uring; this file is the epoll worker.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "echo-server.h"
 
 #define BUF_SIZE	65536
 #define MAX_EVENTS	256
@@ -41,52 +41,6 @@ struct conn {
 	uint32_t pend_len;
 	char *pend;		/* allocated on the first short write only */
 };
-
-static int port;
-static int stop_fd;		/* eventfd: readable once a signal came */
-static int listen_backlog = 4096;
-
-static int make_listener(void)
-{
-	struct sockaddr_in6 a6 = {
-		.sin6_family = AF_INET6,
-		.sin6_port = htons((uint16_t)port),
-		.sin6_addr = IN6ADDR_ANY_INIT,
-	};
-	struct sockaddr_in a4 = {
-		.sin_family = AF_INET,
-		.sin_port = htons((uint16_t)port),
-		.sin_addr.s_addr = htonl(INADDR_ANY),
-	};
-	int one = 1, zero = 0;
-	int fd;
-
-	fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd >= 0) {
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-		if (bind(fd, (struct sockaddr *)&a6, sizeof(a6)) == 0)
-			goto listen;
-		close(fd);
-	}
-	/* no IPv6 in this kernel: IPv4 only */
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&a4, sizeof(a4)) < 0) {
-		close(fd);
-		return -1;
-	}
-listen:
-	if (listen(fd, listen_backlog) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 static void conn_close(int epfd, struct conn *c)
 {
@@ -254,80 +208,9 @@ out:
 	return NULL;
 }
 
-static void raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return;
-	rl.rlim_cur = rl.rlim_max;
-	if (rl.rlim_max < 1048576) {
-		struct rlimit big = { 1048576, 1048576 };
-
-		if (setrlimit(RLIMIT_NOFILE, &big) == 0)	/* as root */
-			return;
-	}
-	setrlimit(RLIMIT_NOFILE, &rl);
-}
-
 int main(int argc, char **argv)
 {
-	long nthreads = sysconf(_SC_NPROCESSORS_ONLN);
-	pthread_t *tids;
-	sigset_t set;
-	int i, ch, sig;
-
-	while ((ch = getopt(argc, argv, "t:")) != -1) {
-		if (ch != 't')
-			goto usage;
-		nthreads = atol(optarg);
-	}
-	if (argc - optind != 1)
-		goto usage;
-	port = atoi(argv[optind]);
-	if (port < 1 || port > 65535 || nthreads < 1)
-		goto usage;
-
-	raise_nofile();
-	/* signals go to sigwait below, not to the workers */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	tids = calloc((size_t)nthreads, sizeof(*tids));
-	if (stop_fd < 0 || !tids) {
-		perror("echo-epoll");
-		return 1;
-	}
-	for (i = 0; i < nthreads; i++) {
-		int lfd = make_listener();
-
-		if (lfd < 0) {
-			fprintf(stderr, "echo-epoll: port %d: %s\n", port,
-				strerror(errno));
-			return 1;
-		}
-		if (pthread_create(&tids[i], NULL, worker,
-				   (void *)(intptr_t)lfd)) {
-			fprintf(stderr, "echo-epoll: pthread_create failed\n");
-			return 1;
-		}
-	}
-	fprintf(stderr, "echo-epoll: listening on port %d, %ld threads\n",
-		port, nthreads);
-
-	sigwait(&set, &sig);
-	/* level-triggered and never read: wakes every worker */
-	if (eventfd_write(stop_fd, 1) < 0)
-		perror("echo-epoll: eventfd_write");
-	for (i = 0; i < nthreads; i++)
-		pthread_join(tids[i], NULL);
-	return 0;
-
-usage:
-	fprintf(stderr, "usage: echo-epoll [-t THREADS] PORT\n");
-	return 2;
+	/* the listeners are non-blocking: accept_all() takes all there are */
+	return echo_server_run(argc, argv, "echo-epoll", SOCK_NONBLOCK,
+			       worker);
 }

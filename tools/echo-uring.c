@@ -14,24 +14,24 @@
  * again. The ring is created with SINGLE_ISSUER|DEFER_TASKRUN when the
  * kernel has them (6.1 does), else COOP_TASKRUN, else plain.
  * SIGTERM/SIGINT: an eventfd poll completes in every ring, threads leave
- * their loops and the process exits 0.
+ * their loops and the process exits 0. The command line, listeners,
+ * threads and signals are echo-server.h's, shared with echo-epoll; this
+ * file is the io_uring worker.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "echo-server.h"
 
 #define BUF_SIZE	65536
 #define SQ_ENTRIES	1024
@@ -49,55 +49,10 @@ struct conn {
 };
 
 struct worker {
-	pthread_t tid;
 	int lfd;
 	struct io_uring ring;
 	bool multishot;		/* multishot accept works */
 };
-
-static int port;
-static int stop_fd;
-
-static int make_listener(void)
-{
-	struct sockaddr_in6 a6 = {
-		.sin6_family = AF_INET6,
-		.sin6_port = htons((uint16_t)port),
-		.sin6_addr = IN6ADDR_ANY_INIT,
-	};
-	struct sockaddr_in a4 = {
-		.sin_family = AF_INET,
-		.sin_port = htons((uint16_t)port),
-		.sin_addr.s_addr = htonl(INADDR_ANY),
-	};
-	int one = 1, zero = 0;
-	int fd;
-
-	fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0) {
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-		if (bind(fd, (struct sockaddr *)&a6, sizeof(a6)) == 0)
-			goto listen;
-		close(fd);
-	}
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&a4, sizeof(a4)) < 0) {
-		close(fd);
-		return -1;
-	}
-listen:
-	if (listen(fd, 4096) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 /* An SQE, submitting what is queued when the SQ ring is full. */
 static struct io_uring_sqe *get_sqe(struct io_uring *ring)
@@ -233,7 +188,8 @@ static int ring_init(struct io_uring *ring)
 
 static void *worker(void *arg)
 {
-	struct worker *w = arg;
+	struct worker wk = { .lfd = (int)(intptr_t)arg, .multishot = true };
+	struct worker *w = &wk;
 	struct io_uring_sqe *sqe;
 	uint64_t stop_val;
 	bool running = true;
@@ -246,7 +202,6 @@ static void *worker(void *arg)
 			strerror(-ret));
 		exit(1);
 	}
-	w->multishot = true;
 	arm_accept(w);
 	sqe = get_sqe(&w->ring);
 	io_uring_prep_read(sqe, stop_fd, &stop_val, sizeof(stop_val), 0);
@@ -289,74 +244,7 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static void raise_nofile(void)
-{
-	struct rlimit rl, big = { 1048576, 1048576 };
-
-	if (setrlimit(RLIMIT_NOFILE, &big) == 0)	/* as root */
-		return;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 int main(int argc, char **argv)
 {
-	long nthreads = sysconf(_SC_NPROCESSORS_ONLN);
-	struct worker *workers;
-	sigset_t set;
-	int i, ch, sig;
-
-	while ((ch = getopt(argc, argv, "t:")) != -1) {
-		if (ch != 't')
-			goto usage;
-		nthreads = atol(optarg);
-	}
-	if (argc - optind != 1)
-		goto usage;
-	port = atoi(argv[optind]);
-	if (port < 1 || port > 65535 || nthreads < 1)
-		goto usage;
-
-	raise_nofile();
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	/* a semaphore eventfd: one write of N wakes N readers, one each */
-	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_SEMAPHORE);
-	workers = calloc((size_t)nthreads, sizeof(*workers));
-	if (stop_fd < 0 || !workers) {
-		perror("echo-uring");
-		return 1;
-	}
-	for (i = 0; i < nthreads; i++) {
-		workers[i].lfd = make_listener();
-		if (workers[i].lfd < 0) {
-			fprintf(stderr, "echo-uring: port %d: %s\n", port,
-				strerror(errno));
-			return 1;
-		}
-		if (pthread_create(&workers[i].tid, NULL, worker,
-				   &workers[i])) {
-			fprintf(stderr, "echo-uring: pthread_create failed\n");
-			return 1;
-		}
-	}
-	fprintf(stderr, "echo-uring: listening on port %d, %ld threads\n",
-		port, nthreads);
-
-	sigwait(&set, &sig);
-	if (eventfd_write(stop_fd, (eventfd_t)nthreads) < 0)
-		perror("echo-uring: eventfd_write");
-	for (i = 0; i < nthreads; i++)
-		pthread_join(workers[i].tid, NULL);
-	return 0;
-
-usage:
-	fprintf(stderr, "usage: echo-uring [-t THREADS] PORT\n");
-	return 2;
+	return echo_server_run(argc, argv, "echo-uring", 0, worker);
 }
