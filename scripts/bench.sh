@@ -258,6 +258,23 @@ fi
 qemu=$(qemu-system-x86_64 --version 2>/dev/null | head -n1 || echo unknown)
 hostcpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 
+# target_row LABEL FASTECHO EPOLL URING HIGHER TARGET: one row of the
+# targets table. HIGHER=1: the ratio to the better (larger) user-space value
+# must be >= TARGET; HIGHER=0: the ratio to the better (smaller) one must be
+# <= TARGET.
+target_row() {
+	awk -v l="$1" -v f="$2" -v e="$3" -v u="$4" -v hi="$5" -v t="$6" 'BEGIN {
+		if (f == "" || (e == "" && u == "")) { printf "| %s | - | - | - | not measured |\n", l; exit }
+		b = e
+		if (b == "" || (u != "" && (hi ? u + 0 > b + 0 : u + 0 < b + 0))) b = u
+		if (b + 0 == 0) { printf "| %s | - | - | - | not measured |\n", l; exit }
+		r = f / b
+		ok = hi ? r >= t : r <= t
+		v = ok ? "met" : sprintf("missed by %.2f", hi ? t - r : r - t)
+		printf "| %s | %.2f | %s %.2f | %s |\n", l, r, hi ? ">=" : "<=", t, v
+	}'
+}
+
 # --- results.md -----------------------------------------------------------------
 md=$out/results.md
 {
@@ -317,6 +334,33 @@ md=$out/results.md
 				"$(rounds_of "$w" fastecho) | $(errors_of "$w") |"
 		done
 	done
+	echo
+	echo "## Targets"
+	echo
+	echo "The issue's targets, against the better of the two user-space" \
+		"servers in this run (medians)."
+	echo
+	echo "| target | fastecho / best | wanted | verdict |"
+	echo "|---|---:|---:|---|"
+	for t in "pp1 msgs_per_s 1 3.0" "pp32 msgs_per_s 1 1.5" \
+		"pp1000 msgs_per_s 1 1.2" "bulk mib_per_s 1 1.5" \
+		"cec msgs_per_s 1 1.5" "pp1 p99_us 0 1.0" "pp32 p99_us 0 1.0" \
+		"pp1000 p99_us 0 1.0" "cec p99_us 0 1.0"; do
+		read -r tw tm thi tt <<<"$t"
+		target_row "$tw $tm" "$(median "$tw" fastecho "$tm")" \
+			"$(median "$tw" epoll "$tm")" "$(median "$tw" uring "$tm")" \
+			"$thi" "$tt"
+	done
+	kmem=$(idle_median fastecho kernel)
+	if [[ -n "$kmem" ]]; then
+		awk -v k="$kmem" 'BEGIN { printf "| idle conn Slab+KernelStack %.0f B | - | <= 49152 B | %s |\n", k, k <= 49152 ? "met" : sprintf("missed by %.0f B", k - 49152) }'
+	fi
+	echo
+	echo "What limits the missed ones, measured: [profile.md](profile.md)" \
+		"(section 3: with many connections on one CPU, a kthread per" \
+		"connection pays about two context switches per message, where one" \
+		"epoll or io_uring thread serves every ready socket per wakeup;" \
+		"section 4: what was tried and did not help)."
 	if grep -qE '^[0-9]+,idle,' "$csv"; then
 		echo
 		echo "## Idle connections: memory per connection (lower is better)"
