@@ -403,6 +403,14 @@ md=$out/results.md
 		echo "Idle runs: $(rounds_of idle fastecho) per server," \
 			"errors $(errors_of idle)."
 	fi
+	if [[ -f "$root/bench/tried.md" ]]; then
+		echo
+		echo "## What was tried to make fastecho faster"
+		echo
+		echo "(kept by hand in bench/tried.md, copied here by bench.sh)"
+		echo
+		cat "$root/bench/tried.md"
+	fi
 	echo
 	echo "## Plots"
 	echo
