@@ -46,6 +46,7 @@ struct fastecho_stats {
 int fastecho_max_conns(void);
 unsigned int fastecho_idle_timeout(void);
 unsigned int fastecho_spare_threads(void);
+unsigned int fastecho_batch_conns(void);
 
 /* fastecho_thread.c */
 int fastecho_server_start(const struct fastecho_config *cfg,

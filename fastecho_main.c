@@ -46,6 +46,7 @@ MODULE_PARM_DESC(bufsize, "Echo buffer per connection, 64-4194304 bytes");
 static int max_conns = 1024;
 static unsigned int idle_timeout;
 static unsigned int spare_threads = 32;
+static unsigned int batch_conns = 2;
 
 /* Set once init has validated everything: from then on, writes are checked. */
 static bool fastecho_params_checked;
@@ -98,6 +99,12 @@ static int fastecho_set_spare_threads(const char *val,
 	return fastecho_set_uint(val, kp->arg, FASTECHO_MAX_SPARE);
 }
 
+static int fastecho_set_batch_conns(const char *val,
+				    const struct kernel_param *kp)
+{
+	return fastecho_set_uint(val, kp->arg, FASTECHO_MAX_CONNS);
+}
+
 static const struct kernel_param_ops fastecho_max_conns_ops = {
 	.set = fastecho_set_max_conns,
 	.get = param_get_int,
@@ -113,6 +120,11 @@ static const struct kernel_param_ops fastecho_spare_threads_ops = {
 	.get = param_get_uint,
 };
 
+static const struct kernel_param_ops fastecho_batch_conns_ops = {
+	.set = fastecho_set_batch_conns,
+	.get = param_get_uint,
+};
+
 module_param_cb(max_conns, &fastecho_max_conns_ops, &max_conns, 0644);
 MODULE_PARM_DESC(max_conns, "Most connections at once, 1-1048576 (int)");
 
@@ -122,6 +134,9 @@ MODULE_PARM_DESC(idle_timeout, "Idle/stalled seconds to close, 0=off (uint)");
 module_param_cb(spare_threads, &fastecho_spare_threads_ops, &spare_threads,
 		0644);
 MODULE_PARM_DESC(spare_threads, "Idle threads kept for new connections (uint)");
+
+module_param_cb(batch_conns, &fastecho_batch_conns_ops, &batch_conns, 0644);
+MODULE_PARM_DESC(batch_conns, "SCHED_BATCH from this many conns, 0=off (uint)");
 
 int fastecho_max_conns(void)
 {
@@ -136,6 +151,11 @@ unsigned int fastecho_idle_timeout(void)
 unsigned int fastecho_spare_threads(void)
 {
 	return READ_ONCE(spare_threads);
+}
+
+unsigned int fastecho_batch_conns(void)
+{
+	return READ_ONCE(batch_conns);
 }
 
 /**
@@ -171,6 +191,11 @@ static int fastecho_parse_params(struct fastecho_config *cfg)
 	if (spare_threads > FASTECHO_MAX_SPARE) {
 		pr_err("invalid spare_threads=%u: must be 0-%d\n",
 		       spare_threads, FASTECHO_MAX_SPARE);
+		return -EINVAL;
+	}
+	if (batch_conns > FASTECHO_MAX_CONNS) {
+		pr_err("invalid batch_conns=%u: must be 0-%d\n", batch_conns,
+		       FASTECHO_MAX_CONNS);
 		return -EINVAL;
 	}
 	if (bufsize < FASTECHO_MIN_BUFSIZE || bufsize > FASTECHO_MAX_BUFSIZE) {

@@ -42,6 +42,7 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
+#include <uapi/linux/sched/types.h>
 
 #include "fastecho.h"
 #include "fastecho_net.h"
@@ -75,6 +76,7 @@
  * @born:      jiffies at accept
  * @peer:      the client's address
  * @idle:      idle_timeout at accept, in jiffies, or MAX_SCHEDULE_TIMEOUT
+ * @batch:     the thread runs SCHED_BATCH (see fastecho_conn_sched())
  * @small:     echo buffer for small messages: an idle connection costs no
  *             more than this
  *
@@ -93,6 +95,7 @@ struct fastecho_conn {
 	unsigned long born;
 	struct sockaddr_storage peer;
 	long idle;
+	bool batch;
 	u8 small[FASTECHO_SMALL_BUF];
 };
 
@@ -243,6 +246,34 @@ static void fastecho_conn_busy(struct fastecho_conn *conn)
 }
 
 /**
+ * fastecho_conn_sched() - choose how the thread's next wakeup preempts
+ * @conn: this thread
+ *
+ * Data from a client wakes its connection thread, and a SCHED_NORMAL thread
+ * woken so preempts the client on the spot: with one connection that is
+ * what we want (the echo is ready before the client waits for it). With
+ * many connections and few CPUs it costs two context switches per message,
+ * in the middle of the client's send loop. A SCHED_BATCH thread does not
+ * preempt on wakeup: the client sends its whole round first, and the
+ * threads then echo one after the other. So connection threads run
+ * SCHED_BATCH while at least batch_conns connections are open (0: never).
+ * Checked before every receive; the policy changes only when the answer
+ * does.
+ */
+static void fastecho_conn_sched(struct fastecho_conn *conn)
+{
+	unsigned int from = fastecho_batch_conns();
+	bool batch = from && atomic_read(&fastecho_srv.nr_active) >= from;
+	struct sched_attr attr = {
+		.size = sizeof(attr),
+		.sched_policy = batch ? SCHED_BATCH : SCHED_NORMAL,
+	};
+
+	if (batch != conn->batch && !sched_setattr_nocheck(current, &attr))
+		conn->batch = batch;
+}
+
+/**
  * fastecho_conn_echo() - echo until the connection ends
  * @conn: the connection
  *
@@ -262,6 +293,7 @@ static int fastecho_conn_echo(struct fastecho_conn *conn)
 	int n, err;
 
 	while (!kthread_should_stop()) {
+		fastecho_conn_sched(conn);
 		buf = conn->big ?: conn->small;
 		len = conn->big ? conn->bufsize : sizeof(conn->small);
 		n = fastecho_net_recv(conn->sock, buf, len);

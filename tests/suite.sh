@@ -21,7 +21,7 @@ SOAK_SECONDS=${SOAK_SECONDS:-60}
 RMMOD_LIMIT=${RMMOD_LIMIT:-2}
 W=/tmp/fe-suite
 
-CASES="load echo binary halfclose_rst concurrent max_conns idle_timeout
+CASES="load echo binary halfclose_rst concurrent max_conns idle_timeout sched
 port_in_use bad_params rmmod_under_fire ipv6 soak cycles modprobe kmemleak"
 KMEMLEAK=/sys/kernel/debug/kmemleak
 
@@ -397,6 +397,54 @@ t_idle_timeout() {
 	unload_ok
 }
 
+# sched_policies: the scheduling policy (0 SCHED_NORMAL, 3 SCHED_BATCH) of
+# every live connection's thread, in connection order, on one line.
+sched_policies() {
+	for pid in $(awk 'hdr { print $6 } $1 == "id" { hdr = 1 }' \
+		/proc/net/fastecho); do
+		awk '{ printf "%s ", $41 }' /proc/$pid/stat
+	done
+}
+
+# sched_hold N WANT: hold N connections, compare their threads' policies
+# with WANT (a pattern for sched_policies), release them.
+sched_hold() {
+	rm -f $W/ready $W/stop
+	fc_bg hold hold -c "$1" -r $W/ready -u $W/stop -t 60
+	ready_or_fail hold $W/ready 50
+	got=$(sched_policies)
+	diag "$1 connections, batch_conns=$(cat $P/batch_conns): policies $got"
+	touch $W/stop
+	fc_wait hold > /dev/null || fail "hold client: $(tail -n 1 $W/hold.out)"
+	wait_until 10 stat_is active 0 || fail "active $(stat_get active) after hold"
+	case "$got" in
+	$2) ;;
+	*) fail "$1 connections, batch_conns=$(cat $P/batch_conns):" \
+		"policies '$got', want '$2'" ;;
+	esac
+}
+
+# A thread sets its policy before each receive, so the first of several
+# connections may still be SCHED_NORMAL from when it was alone; the later
+# ones must be SCHED_BATCH. Spare threads are reused, so the cases below
+# also see a SCHED_BATCH thread turn back.
+t_sched() {
+	load_ok spare_threads=8
+	P=/sys/module/fastecho/parameters
+	[ "$(cat $P/batch_conns)" = 2 ] ||
+		fail "batch_conns defaults to $(cat $P/batch_conns), want 2"
+	sched_hold 1 "0 "
+	sched_hold 4 "[03] 3 3 3 "
+	echo 0 > $P/batch_conns || fail "cannot write batch_conns"
+	sched_hold 4 "0 0 0 0 "
+	echo 1 > $P/batch_conns || fail "cannot write batch_conns"
+	sched_hold 1 "3 "
+	echo 2 > $P/batch_conns || fail "cannot write batch_conns"
+	sched_hold 1 "0 "
+	fc_ok echo -n 100000 -t 30
+	unload_ok
+}
+
 # Port held by a user-space listener: insmod must fail, leaving nothing.
 port_busy_check() {
 	local what=$1 threads0 threads1 slab0 slab1 msg
@@ -459,7 +507,8 @@ t_bad_params() {
 	bad=""
 	for p in port=0 port=70000 port=-1 backlog=-1 backlog=0 max_conns=0 \
 		max_conns=-5 bufsize=0 addr=bogus addr=1.2.3.4.5 addr=::1::2 \
-		addr=256.1.1.1 idle_timeout=700000 spare_threads=5000; do
+		addr=256.1.1.1 idle_timeout=700000 spare_threads=5000 \
+		batch_conns=2000000; do
 		dmesg_mark
 		if load "$p"; then
 			rmmod fastecho
@@ -483,14 +532,15 @@ t_bad_params() {
 	load_ok
 	P=/sys/module/fastecho/parameters
 	for pv in max_conns=0 max_conns=-1 max_conns=2000000 \
-		idle_timeout=700000 spare_threads=5000 max_conns=abc; do
+		idle_timeout=700000 spare_threads=5000 max_conns=abc \
+		batch_conns=2000000 batch_conns=-1; do
 		old=$(cat $P/${pv%%=*})
 		if echo "${pv#*=}" > $P/${pv%%=*} 2>/dev/null; then
 			bad="$bad write:$pv:accepted"
 		fi
 		[ "$(cat $P/${pv%%=*})" = "$old" ] || bad="$bad write:$pv:changed"
 	done
-	for pv in max_conns=77 idle_timeout=30 spare_threads=3; do
+	for pv in max_conns=77 idle_timeout=30 spare_threads=3 batch_conns=5; do
 		echo "${pv#*=}" > $P/${pv%%=*} || bad="$bad write:$pv:refused"
 		[ "$(cat $P/${pv%%=*})" = "${pv#*=}" ] || bad="$bad write:$pv:not-set"
 	done
@@ -753,6 +803,7 @@ case_title() {
 	concurrent) echo "concurrent: 1000 connections echo, 1000 active, their threads gone after close" ;;
 	max_conns) echo "max_conns: 50 of 200 served, rest rejected, served keep echoing" ;;
 	idle_timeout) echo "idle_timeout: idle client closed, busy client kept" ;;
+	sched) echo "sched: connection threads SCHED_BATCH from batch_conns connections" ;;
 	port_in_use) echo "port_in_use: EADDRINUSE, nothing left behind" ;;
 	bad_params) echo "bad_params: each bad value fails with EINVAL, bad runtime writes refused" ;;
 	rmmod_under_fire) echo "rmmod_under_fire: rmmod < ${RMMOD_LIMIT} s under load, reload echoes" ;;
