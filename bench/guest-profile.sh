@@ -18,8 +18,9 @@
 #             ping-pong at 32 and 1000 connections
 #   spare     connect-echo-close with spare_threads=0 and 32 (if the module
 #             has that parameter), and echo-epoll for reference
-#   batch     fastecho's connection threads SCHED_OTHER vs SCHED_BATCH
-#             (tools/fe-setsched) during ping-pong at 32 and 1000 conns,
+#   batch     fastecho with batch_conns=0 (connection threads always
+#             SCHED_NORMAL) vs batch_conns=2 (the default: SCHED_BATCH from
+#             2 connections) during ping-pong at 32 and 1000 conns,
 #             reps=N interleaved repetitions
 #   frag      memory of 2000 idle connections that echoed once vs that
 #             never sent a byte (fastecho-bench -E), twice
@@ -253,25 +254,21 @@ for part in $parts; do
 		done
 		;;
 	batch)
-		# fastecho's connection threads as SCHED_BATCH (no wakeup
-		# preemption of the client) once they exist; $reps interleaved
+		# wakeup preemption of the client by connection threads:
+		# batch_conns=0 never turns it off, 2 does from 2 connections;
+		# the threads pick the policy before their next receive
 		r=0
 		while [ $r -lt "$reps" ]; do
 			r=$((r + 1))
 			for c in 32 1000; do
-				for pol in other batch; do
-					(
-						sleep 1.5
-						$bin/fe-setsched $pol $(ps -o pid,comm |
-							awk '$2 ~ /^fastecho\/[0-9]/ { print $1 }')
-					) &
-					spid=$!
-					measure "policy=$pol pp$c r$r" fastecho \
+				for bc in 0 2; do
+					echo $bc >/sys/module/fastecho/parameters/batch_conns
+					measure "batch_conns=$bc pp$c r$r" fastecho \
 						-c $c -s 64 -d "$dur" -w 3
-					wait $spid
 				done
 			done
 		done
+		echo 2 >/sys/module/fastecho/parameters/batch_conns
 		;;
 	busy)
 		# socket busy polling (net.core.busy_read/busy_poll, in us)
