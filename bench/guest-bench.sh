@@ -52,19 +52,11 @@ for kv in "$@"; do
 	esac
 done
 
-bin=/fe/bin
-host=127.0.0.1
+# shellcheck source=bench/guest-lib.sh
+. "$(dirname "$0")/guest-lib.sh"
 status=0
 epoll_pid=""
 uring_pid=""
-
-port_of() {
-	case "$1" in
-	fastecho) echo 12345 ;;
-	epoll) echo 12346 ;;
-	uring) echo 12347 ;;
-	esac
-}
 
 pid_of() {
 	case "$1" in
@@ -72,11 +64,6 @@ pid_of() {
 	uring) echo "$uring_pid" ;;
 	*) echo "" ;;
 	esac
-}
-
-# A field of /proc/meminfo, in kB.
-meminfo() {
-	awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo
 }
 
 # kB in slab objects in use (active_objs * objsize over /proc/slabinfo):
@@ -261,13 +248,7 @@ rotate() {
 }
 
 # --- Setup -------------------------------------------------------------------
-ulimit -n 65536
-# many short connections: a wide port range, and no client-side TIME_WAIT
-# (the client closes first; its TIME_WAIT sockets would fill the port range
-# in the cec runs and make the slab numbers drift in the idle runs)
-echo "1024 65535" >/proc/sys/net/ipv4/ip_local_port_range
-echo 0 >/proc/sys/net/ipv4/tcp_max_tw_buckets
-echo 4096 >/proc/sys/net/core/somaxconn
+net_setup
 
 echo "META kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)" \
 	"memtotal_kb=$(meminfo MemTotal)" \

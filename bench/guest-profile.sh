@@ -42,27 +42,12 @@ for kv in "$@"; do
 	esac
 done
 
-bin=/fe/bin
-host=127.0.0.1
+# shellcheck source=bench/guest-lib.sh
+. "$(dirname "$0")/guest-lib.sh"
 tr=/sys/kernel/tracing
 [ -d $tr/events ] || mount -t tracefs nodev $tr 2>/dev/null
 
-ulimit -n 65536
-echo "1024 65535" >/proc/sys/net/ipv4/ip_local_port_range
-echo 0 >/proc/sys/net/ipv4/tcp_max_tw_buckets
-echo 4096 >/proc/sys/net/core/somaxconn
-
-port_of() {
-	case "$1" in
-	fastecho) echo 12345 ;;
-	epoll) echo 12346 ;;
-	uring) echo 12347 ;;
-	esac
-}
-
-meminfo() {
-	awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo
-}
+net_setup
 
 load_fastecho() {
 	grep -q '^fastecho ' /proc/modules && rmmod fastecho

@@ -631,8 +631,12 @@ t_soak() {
 	return $rc
 }
 
-# kernel_tcp_stall CLIENT_PORT: true when the server end of a stalled soak
-# connection is in a state only TCP itself can be in charge of: fastecho
+# kernel_tcp_stall CLIENT_OUT CLIENT_PORT: true when a stalled soak is the
+# known kernel TCP stall. CLIENT_OUT is the soak client's output, and
+# CLIENT_PORT the local port(s) of its stalled connection(s) found there.
+# There must be one such connection, a half-close whose client sent
+# everything (CLIENT_OUT says "half-close ... sent N/N, echoed"), and its
+# server end must be in a state only TCP itself can be in charge of: fastecho
 # has finished with it (no row in the stats file; the socket is released,
 # inode 0), TCP still holds unacknowledged bytes, and no TCP timer is armed
 # (tr 0), so nothing will ever send them. Seen rarely (about one connection
@@ -640,8 +644,10 @@ t_soak() {
 # of a half-close echo plus the FIN queued; see README, Known issues.
 kernel_tcp_stall() {
 	local hex
-	hex=$(printf '%04X' "$1")
-	grep -q ":$1 " /proc/net/fastecho && return 1
+	[ "$(echo $2 | wc -w)" = 1 ] || return 1
+	grep -q 'half-close.*sent \([0-9]*\)/\1, echoed' "$1" || return 1
+	hex=$(printf '%04X' "$2")
+	grep -q ":$2 " /proc/net/fastecho && return 1
 	awk -v rem=":$hex" '
 		$2 ~ /:3039$/ && $3 ~ rem "$" {
 			split($5, q, ":"); split($6, t, ":")
@@ -666,9 +672,7 @@ soak_run() {
 		sed 's/^/# [soak] /' $W/soak.out
 		port=$(sed -n 's/.*local port \([0-9]*\).*/\1/p' $W/soak.out)
 		dump_conn_state $port
-		if [ "$(echo $port | wc -w)" = 1 ] &&
-		   grep -q 'half-close.*sent \([0-9]*\)/\1, echoed' $W/soak.out &&
-		   kernel_tcp_stall "$port"; then
+		if kernel_tcp_stall $W/soak.out "$port"; then
 			diag "soak: kernel TCP stall on port $port: fastecho sent every byte and closed the socket; TCP holds them with no timer armed"
 			touch $W/stop
 			fc_wait soak > /dev/null

@@ -453,7 +453,28 @@ static int add_to_epoll(struct worker *w, struct conn *c, uint32_t events)
 	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->fd, &ev);
 }
 
-/* Connect all of this worker's connections (pingpong, bulk, idle). */
+/*
+ * Give c the fd of a connect (start_connect or connect_wait; -1 with errno
+ * when it failed) and add it to the worker's epoll set for events (0: not
+ * added). false, with the error reported and c dead, when either failed.
+ */
+static bool conn_open(struct worker *w, struct conn *c, int fd, uint32_t events)
+{
+	c->fd = fd;
+	if (fd < 0) {
+		c->dead = true;
+		report_error(w, c, "connect", errno);
+		return false;
+	}
+	if (events && add_to_epoll(w, c, events) < 0) {
+		report_error(w, c, "epoll_ctl", errno);
+		conn_kill(w, c);
+		return false;
+	}
+	return true;
+}
+
+/* Connect all of this worker's connections (pingpong, bulk). */
 static void connect_all(struct worker *w)
 {
 	unsigned int i;
@@ -462,16 +483,7 @@ static void connect_all(struct worker *w)
 		struct conn *c = &w->conns[i];
 
 		c->id = w->first_id + i;
-		c->fd = connect_wait(10000);
-		if (c->fd < 0) {
-			c->dead = true;
-			report_error(w, c, "connect", errno);
-			continue;
-		}
-		if (add_to_epoll(w, c, EPOLLIN) < 0) {
-			report_error(w, c, "epoll_ctl", errno);
-			conn_kill(w, c);
-		}
+		conn_open(w, c, connect_wait(10000), EPOLLIN);
 	}
 }
 
@@ -649,21 +661,14 @@ static void *bulk_thread(void *arg)
 
 static void cec_start(struct worker *w, struct conn *c)
 {
-	c->fd = start_connect();
+	int fd = start_connect();
+
 	c->start_ns = now_ns();
 	c->sent = 0;
 	c->rcvd = 0;
 	c->target = 0;
 	c->dead = false;
-	if (c->fd < 0) {
-		c->dead = true;
-		report_error(w, c, "connect", errno);
-		return;
-	}
-	if (add_to_epoll(w, c, EPOLLOUT) < 0) {
-		report_error(w, c, "epoll_ctl", errno);
-		conn_kill(w, c);
-	}
+	conn_open(w, c, fd, EPOLLOUT);
 }
 
 static void cec_event(struct worker *w, struct conn *c, uint32_t events)
@@ -764,12 +769,8 @@ static void *idle_thread(void *arg)
 		uint64_t deadline;
 
 		c->id = w->first_id + i;
-		c->fd = connect_wait(10000);
-		if (c->fd < 0) {
-			c->dead = true;
-			report_error(w, c, "connect", errno);
+		if (!conn_open(w, c, connect_wait(10000), 0))
 			continue;
-		}
 		if (opt.no_probe) {
 			w->ok_conns++;
 			continue;
