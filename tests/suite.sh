@@ -406,41 +406,44 @@ sched_policies() {
 	done
 }
 
-# sched_hold N WANT: hold N connections, compare their threads' policies
-# with WANT (a pattern for sched_policies), release them.
-sched_hold() {
+# sched_check MODE N WANT [SLEEP]: N feclient connections in MODE (stream:
+# echoing all the time; hold: one echo each, then quiet), SLEEP seconds,
+# then compare their threads' policies with WANT (a pattern for
+# sched_policies), and release them.
+sched_check() {
 	rm -f $W/ready $W/stop
-	fc_bg hold hold -c "$1" -r $W/ready -u $W/stop -t 60
-	ready_or_fail hold $W/ready 50
+	fc_bg sc "$1" -c "$2" -r $W/ready -u $W/stop -t 60
+	ready_or_fail sc $W/ready 50
+	sleep "${4:-0.5}"
 	got=$(sched_policies)
-	diag "$1 connections, batch_conns=$(cat $P/batch_conns): policies $got"
+	what="$2 $1 connections, batch_conns=$(cat $P/batch_conns)"
+	diag "$what: policies $got"
 	touch $W/stop
-	fc_wait hold > /dev/null || fail "hold client: $(tail -n 1 $W/hold.out)"
-	wait_until 10 stat_is active 0 || fail "active $(stat_get active) after hold"
+	fc_wait sc > /dev/null || fail "$1 client: $(tail -n 1 $W/sc.out)"
+	wait_until 10 stat_is active 0 || fail "active $(stat_get active) after $1"
 	case "$got" in
-	$2) ;;
-	*) fail "$1 connections, batch_conns=$(cat $P/batch_conns):" \
-		"policies '$got', want '$2'" ;;
+	$3) ;;
+	*) fail "$what: policies '$got', want '$3'" ;;
 	esac
 }
 
-# A thread sets its policy before each receive, so the first of several
-# connections may still be SCHED_NORMAL from when it was alone; the later
-# ones must be SCHED_BATCH. Spare threads are reused, so the cases below
-# also see a SCHED_BATCH thread turn back.
+# Busy connections in company run SCHED_BATCH, a lone or quiet one
+# SCHED_NORMAL (a quiet connection turns back after FASTECHO_QUIET, 1 s).
+# Spare threads are reused, so the cases below also see threads turn back.
 t_sched() {
 	load_ok spare_threads=8
 	P=/sys/module/fastecho/parameters
 	[ "$(cat $P/batch_conns)" = 2 ] ||
 		fail "batch_conns defaults to $(cat $P/batch_conns), want 2"
-	sched_hold 1 "0 "
-	sched_hold 4 "[03] 3 3 3 "
+	sched_check stream 1 "0 "
+	sched_check stream 4 "3 3 3 3 "
+	sched_check hold 4 "0 0 0 0 " 3
 	echo 0 > $P/batch_conns || fail "cannot write batch_conns"
-	sched_hold 4 "0 0 0 0 "
+	sched_check stream 4 "0 0 0 0 "
 	echo 1 > $P/batch_conns || fail "cannot write batch_conns"
-	sched_hold 1 "3 "
+	sched_check stream 1 "3 "
 	echo 2 > $P/batch_conns || fail "cannot write batch_conns"
-	sched_hold 1 "0 "
+	sched_check stream 1 "0 "
 	fc_ok echo -n 100000 -t 30
 	unload_ok
 }
@@ -807,7 +810,7 @@ case_title() {
 	concurrent) echo "concurrent: 1000 connections echo, 1000 active, their threads gone after close" ;;
 	max_conns) echo "max_conns: 50 of 200 served, rest rejected, served keep echoing" ;;
 	idle_timeout) echo "idle_timeout: idle client closed, busy client kept" ;;
-	sched) echo "sched: connection threads SCHED_BATCH from batch_conns connections" ;;
+	sched) echo "sched: busy connection threads SCHED_BATCH from batch_conns connections, quiet ones not" ;;
 	port_in_use) echo "port_in_use: EADDRINUSE, nothing left behind" ;;
 	bad_params) echo "bad_params: each bad value fails with EINVAL, bad runtime writes refused" ;;
 	rmmod_under_fire) echo "rmmod_under_fire: rmmod < ${RMMOD_LIMIT} s under load, reload echoes" ;;
