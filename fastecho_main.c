@@ -52,9 +52,10 @@ static unsigned int batch_conns = 2;
 static bool fastecho_params_checked;
 
 /*
- * Runtime writes to max_conns and idle_timeout are refused when out of
- * range. At insmod time only the syntax is checked here: fastecho_init()
- * checks the range and says which parameter is wrong and why.
+ * Runtime writes to max_conns, idle_timeout, spare_threads and batch_conns
+ * are refused when out of range. At insmod time only the syntax is checked
+ * here: fastecho_init() checks the range and says which parameter is wrong
+ * and why.
  */
 static int fastecho_set_max_conns(const char *val,
 				  const struct kernel_param *kp)
@@ -71,38 +72,29 @@ static int fastecho_set_max_conns(const char *val,
 	return 0;
 }
 
-/* A write to an unsigned parameter, refused above @max once loaded. */
-static int fastecho_set_uint(const char *val, unsigned int *dst,
-			     unsigned int max)
+/* The largest value each unsigned runtime-writable parameter takes. */
+static unsigned int fastecho_uint_max(const unsigned int *param)
 {
-	unsigned int v;
+	if (param == &idle_timeout)
+		return FASTECHO_MAX_IDLE;
+	if (param == &spare_threads)
+		return FASTECHO_MAX_SPARE;
+	return FASTECHO_MAX_CONNS; /* batch_conns */
+}
+
+/* A write to an unsigned parameter, refused above its maximum once loaded. */
+static int fastecho_set_uint(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v, *dst = kp->arg;
 	int err;
 
 	err = kstrtouint(val, 0, &v);
 	if (err)
 		return err;
-	if (READ_ONCE(fastecho_params_checked) && v > max)
+	if (READ_ONCE(fastecho_params_checked) && v > fastecho_uint_max(dst))
 		return -EINVAL;
 	WRITE_ONCE(*dst, v);
 	return 0;
-}
-
-static int fastecho_set_idle_timeout(const char *val,
-				     const struct kernel_param *kp)
-{
-	return fastecho_set_uint(val, kp->arg, FASTECHO_MAX_IDLE);
-}
-
-static int fastecho_set_spare_threads(const char *val,
-				      const struct kernel_param *kp)
-{
-	return fastecho_set_uint(val, kp->arg, FASTECHO_MAX_SPARE);
-}
-
-static int fastecho_set_batch_conns(const char *val,
-				    const struct kernel_param *kp)
-{
-	return fastecho_set_uint(val, kp->arg, FASTECHO_MAX_CONNS);
 }
 
 static const struct kernel_param_ops fastecho_max_conns_ops = {
@@ -110,32 +102,21 @@ static const struct kernel_param_ops fastecho_max_conns_ops = {
 	.get = param_get_int,
 };
 
-static const struct kernel_param_ops fastecho_idle_timeout_ops = {
-	.set = fastecho_set_idle_timeout,
-	.get = param_get_uint,
-};
-
-static const struct kernel_param_ops fastecho_spare_threads_ops = {
-	.set = fastecho_set_spare_threads,
-	.get = param_get_uint,
-};
-
-static const struct kernel_param_ops fastecho_batch_conns_ops = {
-	.set = fastecho_set_batch_conns,
+static const struct kernel_param_ops fastecho_uint_ops = {
+	.set = fastecho_set_uint,
 	.get = param_get_uint,
 };
 
 module_param_cb(max_conns, &fastecho_max_conns_ops, &max_conns, 0644);
 MODULE_PARM_DESC(max_conns, "Most connections at once, 1-1048576 (int)");
 
-module_param_cb(idle_timeout, &fastecho_idle_timeout_ops, &idle_timeout, 0644);
+module_param_cb(idle_timeout, &fastecho_uint_ops, &idle_timeout, 0644);
 MODULE_PARM_DESC(idle_timeout, "Idle/stalled seconds to close, 0=off (uint)");
 
-module_param_cb(spare_threads, &fastecho_spare_threads_ops, &spare_threads,
-		0644);
+module_param_cb(spare_threads, &fastecho_uint_ops, &spare_threads, 0644);
 MODULE_PARM_DESC(spare_threads, "Idle threads kept for new connections (uint)");
 
-module_param_cb(batch_conns, &fastecho_batch_conns_ops, &batch_conns, 0644);
+module_param_cb(batch_conns, &fastecho_uint_ops, &batch_conns, 0644);
 MODULE_PARM_DESC(batch_conns, "SCHED_BATCH from this many conns, 0=off (uint)");
 
 int fastecho_max_conns(void)
