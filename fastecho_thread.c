@@ -248,7 +248,7 @@ static void fastecho_conn_busy(struct fastecho_conn *conn)
 /**
  * fastecho_conn_sched() - choose how the thread's next wakeup preempts
  * @conn: this thread
- * @busy: data came within the last FASTECHO_QUIET
+ * @busy: the connection is new or has had data within FASTECHO_QUIET
  *
  * Data from a client wakes its connection thread, and a SCHED_NORMAL thread
  * woken so preempts the client on the spot: with one connection that is
@@ -258,6 +258,8 @@ static void fastecho_conn_busy(struct fastecho_conn *conn)
  * preempt on wakeup: the client sends its whole round first, and the
  * threads then echo one after the other. So a busy connection's thread runs
  * SCHED_BATCH while at least batch_conns connections are open (0: never).
+ * A new connection counts as busy: a thread taken from the spare list
+ * keeps its policy, and short connections pay no change at all.
  *
  * A quiet connection goes back to SCHED_NORMAL: its next message is not
  * part of a round, and thousands of idle connections closed at once (a
@@ -287,21 +289,22 @@ static void fastecho_conn_sched(struct fastecho_conn *conn, bool busy)
  *
  * While data flows, a receive waits at most FASTECHO_QUIET; when that
  * passes in silence the connection gives back its big buffer and send
- * page (fastecho_conn_quiet()) and waits for the rest of idle_timeout. Ping-pong traffic
- * never leaves the first state, an idle connection changes state once.
+ * page (fastecho_conn_quiet()), turns SCHED_NORMAL, and waits for the rest
+ * of idle_timeout. Ping-pong traffic never leaves the first state, an idle
+ * connection changes state once.
  *
  * Return: 0 at end of stream (the client's FIN, or teardown's shutdown),
  * or the negative errno that ended it (-EAGAIN: idle or stalled peer).
  */
 static int fastecho_conn_echo(struct fastecho_conn *conn)
 {
-	bool busy = false;
+	bool busy = false, quiet = false;
 	void *buf;
 	size_t len;
 	int n, err;
 
 	while (!kthread_should_stop()) {
-		fastecho_conn_sched(conn, busy);
+		fastecho_conn_sched(conn, !quiet);
 		buf = conn->big ?: conn->small;
 		len = conn->big ? conn->bufsize : sizeof(conn->small);
 		n = fastecho_net_recv(conn->sock, buf, len);
@@ -310,6 +313,7 @@ static int fastecho_conn_echo(struct fastecho_conn *conn)
 		if (n == -EAGAIN && busy && conn->idle > FASTECHO_QUIET) {
 			fastecho_conn_quiet(conn);
 			busy = false;
+			quiet = true;
 			continue;
 		}
 		if (n <= 0)
@@ -317,6 +321,7 @@ static int fastecho_conn_echo(struct fastecho_conn *conn)
 		if (!busy) {
 			fastecho_conn_busy(conn);
 			busy = true;
+			quiet = false;
 		}
 		WRITE_ONCE(conn->bytes_in, conn->bytes_in + n);
 
