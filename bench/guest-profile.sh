@@ -22,6 +22,8 @@
 #             SCHED_NORMAL) vs batch_conns=2 (the default: SCHED_BATCH from
 #             2 connections) during ping-pong at 32 and 1000 conns,
 #             reps=N interleaved repetitions
+#   bulk      64 MiB each way against each server: the CPU split
+#             (user/system/softirq) and context switches of a bulk stream
 #   frag      memory of 2000 idle connections that echoed once vs that
 #             never sent a byte (fastecho-bench -E), twice
 #   busy      net.core.busy_read/busy_poll 0 vs 50 us, 1-connection ping-pong
@@ -34,7 +36,7 @@
 set -u
 dur=5
 reps=1
-parts="sched spare bufsize nice batch busy frag"
+parts="sched spare bufsize nice batch busy frag bulk"
 for kv in "$@"; do
 	case "$kv" in
 	dur=* | parts=* | reps=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
@@ -218,6 +220,11 @@ for part in $parts; do
 			idle_mem "bufsize=$b idle" 2000
 		done
 		load_fastecho
+		;;
+	bulk)
+		for srv in fastecho epoll uring; do
+			measure "bulk" $srv -m bulk -b 64
+		done
 		;;
 	spare)
 		# the spare-thread pool: connect-echo-close with and without it
