@@ -356,11 +356,9 @@ md=$out/results.md
 		awk -v k="$kmem" 'BEGIN { printf "| idle conn Slab+KernelStack %.0f B | - | <= 49152 B | %s |\n", k, k <= 49152 ? "met" : sprintf("missed by %.0f B", k - 49152) }'
 	fi
 	echo
-	echo "What limits the missed ones, measured: [profile.md](profile.md)" \
-		"(section 3: with many connections on one CPU, a kthread per" \
-		"connection pays about two context switches per message, where one" \
-		"epoll or io_uring thread serves every ready socket per wakeup;" \
-		"section 4: what was tried and did not help)."
+	echo "What limits the missed ones: below, \"What limits the missed" \
+		"targets\" (kept by hand in bench/limits.md), and" \
+		"[profile.md](profile.md)."
 	if grep -qE '^[0-9]+,idle,' "$csv"; then
 		echo
 		echo "## Idle connections: memory per connection (lower is better)"
@@ -402,6 +400,14 @@ md=$out/results.md
 		echo
 		echo "Idle runs: $(rounds_of idle fastecho) per server," \
 			"errors $(errors_of idle)."
+	fi
+	if [[ -f "$root/bench/limits.md" ]]; then
+		echo
+		echo "## What limits the missed targets"
+		echo
+		echo "(kept by hand in bench/limits.md, copied here by bench.sh)"
+		echo
+		cat "$root/bench/limits.md"
 	fi
 	if [[ -f "$root/bench/tried.md" ]]; then
 		echo
