@@ -76,7 +76,6 @@
  * @born:      jiffies at accept
  * @peer:      the client's address
  * @idle:      idle_timeout at accept, in jiffies, or MAX_SCHEDULE_TIMEOUT
- * @batch:     the thread runs SCHED_BATCH (see fastecho_conn_sched())
  * @small:     echo buffer for small messages: an idle connection costs no
  *             more than this
  *
@@ -95,7 +94,6 @@ struct fastecho_conn {
 	unsigned long born;
 	struct sockaddr_storage peer;
 	long idle;
-	bool batch;
 	u8 small[FASTECHO_SMALL_BUF];
 };
 
@@ -247,7 +245,6 @@ static void fastecho_conn_busy(struct fastecho_conn *conn)
 
 /**
  * fastecho_conn_sched() - choose how the thread's next wakeup preempts
- * @conn: this thread
  * @busy: the connection is new or has had data within FASTECHO_QUIET
  *
  * Data from a client wakes its connection thread, and a SCHED_NORMAL thread
@@ -269,18 +266,19 @@ static void fastecho_conn_busy(struct fastecho_conn *conn)
  * Checked before every receive; the policy changes only when the answer
  * does.
  */
-static void fastecho_conn_sched(struct fastecho_conn *conn, bool busy)
+static void fastecho_conn_sched(bool busy)
 {
 	unsigned int from = fastecho_batch_conns();
 	bool batch = busy && from &&
 		     atomic_read(&fastecho_srv.nr_active) >= from;
+	bool batching = current->policy == SCHED_BATCH;
 	struct sched_attr attr = {
 		.size = sizeof(attr),
 		.sched_policy = batch ? SCHED_BATCH : SCHED_NORMAL,
 	};
 
-	if (batch != conn->batch && !sched_setattr_nocheck(current, &attr))
-		conn->batch = batch;
+	if (batch != batching)
+		sched_setattr_nocheck(current, &attr);
 }
 
 /**
@@ -304,7 +302,7 @@ static int fastecho_conn_echo(struct fastecho_conn *conn)
 	int n, err;
 
 	while (!kthread_should_stop()) {
-		fastecho_conn_sched(conn, !quiet);
+		fastecho_conn_sched(!quiet);
 		buf = conn->big ?: conn->small;
 		len = conn->big ? conn->bufsize : sizeof(conn->small);
 		n = fastecho_net_recv(conn->sock, buf, len);
