@@ -264,7 +264,7 @@ static void fastecho_conn_busy(struct fastecho_conn *conn)
  * 30 000 loopback packets dropped for 10 000 connections closing, none
  * with SCHED_NORMAL (most likely the softirq starved; not traced).
  * Checked before every receive; the policy changes only when the answer
- * does.
+ * does, and the nice value an admin gave the thread stays.
  */
 static void fastecho_conn_sched(bool busy)
 {
@@ -275,6 +275,7 @@ static void fastecho_conn_sched(bool busy)
 	struct sched_attr attr = {
 		.size = sizeof(attr),
 		.sched_policy = batch ? SCHED_BATCH : SCHED_NORMAL,
+		.sched_nice = task_nice(current),
 	};
 
 	if (batch != batching)

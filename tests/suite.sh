@@ -84,6 +84,11 @@ listener_threads() {
 	cat /proc/[0-9]*/comm 2>/dev/null | grep -cx 'fastecho'
 }
 
+conn_thread_pids() {
+	grep -l '^fastecho/' /proc/[0-9]*/comm 2>/dev/null |
+		sed 's|/proc/\([0-9]*\)/comm|\1|'
+}
+
 all_fe_threads() {
 	cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^fastecho'
 }
@@ -437,7 +442,18 @@ t_sched() {
 		fail "batch_conns defaults to $(cat $P/batch_conns), want 2"
 	sched_check stream 1 "0 "
 	sched_check stream 4 "3 3 3 3 "
+	# The 4 spare threads, reniced, serve the hold connections next and
+	# turn SCHED_NORMAL: a policy change must keep their nice value.
+	for pid in $(conn_thread_pids); do
+		renice -n 5 -p "$pid" > /dev/null || fail "cannot renice $pid"
+	done
 	sched_check hold 4 "0 0 0 0 " 3
+	nices=$(for pid in $(conn_thread_pids); do
+		awk '{ printf "%s ", $19 }' /proc/$pid/stat
+	done)
+	diag "nice of the connection threads after the change: $nices"
+	[ "$nices" = "5 5 5 5 " ] ||
+		fail "nice '$nices' after a policy change, want '5 5 5 5 '"
 	echo 0 > $P/batch_conns || fail "cannot write batch_conns"
 	sched_check stream 4 "0 0 0 0 "
 	echo 1 > $P/batch_conns || fail "cannot write batch_conns"
