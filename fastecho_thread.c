@@ -25,9 +25,9 @@
  *
  * Teardown (fastecho_server_stop()): stop accepting (shut the listening
  * socket down, stop the listener); take every thread off the lists; shut
- * every live socket down and wake every spare thread, so that they all
- * return at once, in parallel; kthread_stop() and free each; release the
- * listening socket.
+ * every live socket down, busy connections first, and wake every spare
+ * thread, so that they all return at once, in parallel; kthread_stop() and
+ * free each; release the listening socket.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -76,6 +76,8 @@
  * @born:      jiffies at accept
  * @peer:      the client's address
  * @idle:      idle_timeout at accept, in jiffies, or MAX_SCHEDULE_TIMEOUT
+ * @quiet:     no data for FASTECHO_QUIET; written by the thread, read by
+ *             teardown
  * @small:     echo buffer for small messages: an idle connection costs no
  *             more than this
  *
@@ -94,6 +96,7 @@ struct fastecho_conn {
 	unsigned long born;
 	struct sockaddr_storage peer;
 	long idle;
+	bool quiet;
 	u8 small[FASTECHO_SMALL_BUF];
 };
 
@@ -297,13 +300,13 @@ static void fastecho_conn_sched(bool busy)
  */
 static int fastecho_conn_echo(struct fastecho_conn *conn)
 {
-	bool busy = false, quiet = false;
+	bool busy = false;
 	void *buf;
 	size_t len;
 	int n, err;
 
 	while (!kthread_should_stop()) {
-		fastecho_conn_sched(!quiet);
+		fastecho_conn_sched(!conn->quiet);
 		buf = conn->big ?: conn->small;
 		len = conn->big ? conn->bufsize : sizeof(conn->small);
 		n = fastecho_net_recv(conn->sock, buf, len);
@@ -312,7 +315,7 @@ static int fastecho_conn_echo(struct fastecho_conn *conn)
 		if (n == -EAGAIN && busy && conn->idle > FASTECHO_QUIET) {
 			fastecho_conn_quiet(conn);
 			busy = false;
-			quiet = true;
+			WRITE_ONCE(conn->quiet, true);
 			continue;
 		}
 		if (n <= 0)
@@ -320,7 +323,7 @@ static int fastecho_conn_echo(struct fastecho_conn *conn)
 		if (!busy) {
 			fastecho_conn_busy(conn);
 			busy = true;
-			quiet = false;
+			WRITE_ONCE(conn->quiet, false);
 		}
 		WRITE_ONCE(conn->bytes_in, conn->bytes_in + n);
 
@@ -501,6 +504,7 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 	conn->born = jiffies;
 	conn->bytes_in = 0;
 	conn->bytes_out = 0;
+	conn->quiet = false;
 	WRITE_ONCE(conn->sock, sock);
 	list_add_tail(&conn->node, &srv->live);
 	atomic_inc(&srv->nr_active);
@@ -620,6 +624,7 @@ void fastecho_server_stop(void)
 	struct fastecho_conn *conn, *tmp;
 	LIST_HEAD(live);
 	LIST_HEAD(idle);
+	LIST_HEAD(busy);
 
 	/* No new connections. */
 	mutex_lock(&srv->lock);
@@ -637,9 +642,22 @@ void fastecho_server_stop(void)
 	mutex_unlock(&srv->lock);
 	cancel_work_sync(&srv->reaper);
 
-	/* Wake them all, so they return in parallel; then reap each. */
+	/*
+	 * Wake them all, so they return in parallel; then reap each. Busy
+	 * connections first: until they are shut down, they and their
+	 * clients keep the CPUs, and the rest of teardown waits for one
+	 * (rt kernel, 2 CPUs, 1000 idle connections and 20 streams: 0.4-2.9 s
+	 * with the idle ones shut down first, 0.2-0.6 s busy first).
+	 */
+	list_for_each_entry_safe(conn, tmp, &live, node) {
+		if (READ_ONCE(conn->quiet))
+			continue;
+		fastecho_net_shutdown(conn->sock);
+		list_move_tail(&conn->node, &busy);
+	}
 	list_for_each_entry(conn, &live, node)
 		fastecho_net_shutdown(conn->sock);
+	list_splice(&busy, &live);
 	list_for_each_entry(conn, &idle, node)
 		wake_up_process(conn->task);
 	list_splice(&idle, &live);
