@@ -5,7 +5,8 @@
 #   make                 build fastecho.ko against KDIR
 #   make check           run the test suite in a QEMU guest (KERNEL=6.1 by default)
 #   make check-run       test make run from the host (forwarded port, guest shell)
-#   make lint            checkpatch --strict, sparse, W=1, clang-format
+#   make lint            checkpatch --strict, sparse, W=1, clang-format,
+#                        shellcheck
 #   make run             boot a guest with fastecho loaded, host port forwarded
 #   make bench           benchmark against user-space epoll and io_uring servers
 #

@@ -6,6 +6,7 @@
 #   checkpatch.pl --strict --no-tree -f   (from Debian's linux-source-6.1)
 #   sparse (C=2) and W=1                  (against the 6.1 headers)
 #   clang-format                          (with the kernel's own .clang-format)
+#   warnings from shellcheck              (every shell script in the tree)
 #
 # checkpatch and .clang-format are taken from /usr/src/linux-source-6.1.tar.xz
 # (package linux-source-6.1, installed by scripts/setup.sh) and cached
@@ -83,6 +84,16 @@ if grep -vE '^(make(\[[0-9]+\])?: (Entering|Leaving) directory|  (CC|CHECK|LD|MO
 	st=1
 fi
 report $st "sparse (C=2) and W=1 against $FE_KVER" "$out"
+
+# --- shellcheck: every tracked shell script ---------------------------------
+# Warnings and errors, not style notes. The guest scripts are #!/bin/sh for
+# busybox ash, which has `local` and `ulimit -n` (SC3043, SC3045).
+mapfile -t scripts < <(git ls-files '*.sh' .ci/run 2>/dev/null ||
+	find . -name '*.sh' -not -path './build/*')
+st=0
+shellcheck -S warning -e SC3043,SC3045 -f gcc "${scripts[@]}" >"$out" 2>&1 ||
+	st=1
+report $st "shellcheck (${#scripts[@]} scripts)" "$out"
 
 echo "$((n - failed)) passed, $failed failed"
 ((failed == 0))

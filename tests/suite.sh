@@ -426,6 +426,8 @@ sched_check() {
 	touch $W/stop
 	fc_wait sc > /dev/null || fail "$1 client: $(tail -n 1 $W/sc.out)"
 	wait_until 10 stat_is active 0 || fail "active $(stat_get active) after $1"
+	# $3 is a pattern on purpose
+	# shellcheck disable=SC2254
 	case "$got" in
 	$3) ;;
 	*) fail "$what: policies '$got', want '$3'" ;;
