@@ -75,18 +75,19 @@ stat_rows() {
 		/proc/net/fastecho 2>/dev/null
 }
 
-# Number of connection threads (fastecho/<id>) and listener threads.
+# PIDs and number of the connection threads (fastecho/<id>), number of
+# listener threads.
+conn_thread_pids() {
+	grep -l '^fastecho/' /proc/[0-9]*/comm 2>/dev/null |
+		sed 's|/proc/\([0-9]*\)/comm|\1|'
+}
+
 conn_threads() {
-	cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^fastecho/'
+	conn_thread_pids | wc -l
 }
 
 listener_threads() {
 	cat /proc/[0-9]*/comm 2>/dev/null | grep -cx 'fastecho'
-}
-
-conn_thread_pids() {
-	grep -l '^fastecho/' /proc/[0-9]*/comm 2>/dev/null |
-		sed 's|/proc/\([0-9]*\)/comm|\1|'
 }
 
 all_fe_threads() {
