@@ -17,18 +17,32 @@
  *            kernel has no IPv6
  * @backlog:  listen() backlog
  * @bufsize:  per-connection echo buffer, in bytes
+ * @keepalive_idle:  seconds of silence before the first keepalive probe,
+ *                   0 for no keepalive
+ * @keepalive_intvl: seconds between probes
+ * @keepalive_cnt:   unanswered probes that end a connection
+ * @user_timeout:    seconds data may stay unacknowledged (or the peer's
+ *                   window closed) before a connection ends, 0 for the
+ *                   kernel's default
  */
 struct fastecho_config {
 	struct sockaddr_storage addr;
 	bool any;
 	int backlog;
 	unsigned int bufsize;
+	unsigned int keepalive_idle;
+	unsigned int keepalive_intvl;
+	unsigned int keepalive_cnt;
+	unsigned int user_timeout;
 };
 
 /**
  * struct fastecho_stats - counters since load, as shown in the stats file
  *
  * @spare is a level, not a counter: threads waiting for a connection.
+ * @bytes_dropped counts bytes received but never echoed because their
+ * connection ended first (reset, timeout, error, rmmod): bytes_in is
+ * always bytes_out + bytes_dropped + what live connections are echoing.
  */
 struct fastecho_stats {
 	u64 active;
@@ -36,10 +50,12 @@ struct fastecho_stats {
 	u64 rejected;
 	u64 idle_timeouts;
 	u64 resets;
+	u64 peer_timeouts;
 	u64 errors;
 	u64 spare;
 	u64 bytes_in;
 	u64 bytes_out;
+	u64 bytes_dropped;
 };
 
 /* fastecho_main.c: runtime-tunable parameters */

@@ -26,6 +26,9 @@
 /* An idle_timeout in jiffies must fit in a long, and a day is plenty. */
 #define FASTECHO_MAX_IDLE (7 * 24 * 3600)
 #define FASTECHO_MAX_SPARE 4096
+/* TCP's own limits for TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT. */
+#define FASTECHO_MAX_KEEPIDLE 32767
+#define FASTECHO_MAX_KEEPCNT 127
 
 static int port = 12345;
 module_param(port, int, 0444);
@@ -42,6 +45,24 @@ MODULE_PARM_DESC(backlog, "listen() backlog, 1-65535");
 static unsigned int bufsize = 16384;
 module_param(bufsize, uint, 0444);
 MODULE_PARM_DESC(bufsize, "Echo buffer per connection, 64-4194304 bytes");
+
+static unsigned int keepalive_idle = 60;
+module_param(keepalive_idle, uint, 0444);
+MODULE_PARM_DESC(keepalive_idle,
+		 "Seconds quiet before keepalive probes, 0=no keepalive (60)");
+
+static unsigned int keepalive_intvl = 10;
+module_param(keepalive_intvl, uint, 0444);
+MODULE_PARM_DESC(keepalive_intvl, "Seconds between keepalive probes (10)");
+
+static unsigned int keepalive_cnt = 6;
+module_param(keepalive_cnt, uint, 0444);
+MODULE_PARM_DESC(keepalive_cnt, "Unanswered probes that end a connection (6)");
+
+static unsigned int user_timeout = 120;
+module_param(user_timeout, uint, 0444);
+MODULE_PARM_DESC(user_timeout,
+		 "Seconds unacked or window shut to close, 0=TCP's (120)");
 
 static int max_conns = 1024;
 static unsigned int idle_timeout;
@@ -184,10 +205,34 @@ static int fastecho_parse_params(struct fastecho_config *cfg)
 		       FASTECHO_MIN_BUFSIZE, FASTECHO_MAX_BUFSIZE);
 		return -EINVAL;
 	}
+	if (keepalive_idle > FASTECHO_MAX_KEEPIDLE) {
+		pr_err("invalid keepalive_idle=%u: must be 0-%d seconds\n",
+		       keepalive_idle, FASTECHO_MAX_KEEPIDLE);
+		return -EINVAL;
+	}
+	if (keepalive_intvl < 1 || keepalive_intvl > FASTECHO_MAX_KEEPIDLE) {
+		pr_err("invalid keepalive_intvl=%u: must be 1-%d seconds\n",
+		       keepalive_intvl, FASTECHO_MAX_KEEPIDLE);
+		return -EINVAL;
+	}
+	if (keepalive_cnt < 1 || keepalive_cnt > FASTECHO_MAX_KEEPCNT) {
+		pr_err("invalid keepalive_cnt=%u: must be 1-%d\n",
+		       keepalive_cnt, FASTECHO_MAX_KEEPCNT);
+		return -EINVAL;
+	}
+	if (user_timeout > FASTECHO_MAX_IDLE) {
+		pr_err("invalid user_timeout=%u: must be 0-%d seconds\n",
+		       user_timeout, FASTECHO_MAX_IDLE);
+		return -EINVAL;
+	}
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->backlog = backlog;
 	cfg->bufsize = bufsize;
+	cfg->keepalive_idle = keepalive_idle;
+	cfg->keepalive_intvl = keepalive_intvl;
+	cfg->keepalive_cnt = keepalive_cnt;
+	cfg->user_timeout = user_timeout;
 
 	if (!addr || !*addr) {
 		sin6->sin6_family = AF_INET6;
@@ -219,6 +264,8 @@ static int fastecho_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "bytes_out %llu\n", st.bytes_out);
 	seq_printf(m, "errors %llu\n", st.errors);
 	seq_printf(m, "resets %llu\n", st.resets);
+	seq_printf(m, "peer_timeouts %llu\n", st.peer_timeouts);
+	seq_printf(m, "bytes_dropped %llu\n", st.bytes_dropped);
 	seq_printf(m, "spare %llu\n", st.spare);
 	fastecho_server_show_conns(m);
 	return 0;

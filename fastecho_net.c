@@ -102,19 +102,34 @@ int fastecho_net_accept(struct socket *lsock, struct socket **res)
 
 /**
  * fastecho_net_tune() - socket options for an accepted connection
- * @sock:         the connection
- * @idle_timeout: seconds a send may wait; 0 waits forever
+ * @sock: the connection
+ * @opts: timeouts and keepalive
  *
  * TCP_NODELAY: an echo is a reply, and must not wait for Nagle. The send
  * timeout makes a fastecho_net_send_all() to a peer that stopped reading
- * return -EAGAIN. How long a receive may wait is set as the connection
- * goes, with fastecho_net_set_rcvtimeo().
+ * return -EAGAIN. Keepalive finds a peer that vanished while the
+ * connection was quiet; the user timeout one that vanished with data in
+ * flight, or that keeps its window closed: either then fails the next
+ * receive or send with -ETIMEDOUT. How long a receive may wait is set as
+ * the connection goes, with fastecho_net_set_rcvtimeo().
  */
-void fastecho_net_tune(struct socket *sock, unsigned int idle_timeout)
+void fastecho_net_tune(struct socket *sock,
+		       const struct fastecho_net_opts *opts)
 {
-	tcp_sock_set_nodelay(sock->sk);
-	if (idle_timeout)
-		sock_set_sndtimeo(sock->sk, idle_timeout);
+	struct sock *sk = sock->sk;
+
+	tcp_sock_set_nodelay(sk);
+	if (opts->send_timeout)
+		sock_set_sndtimeo(sk, opts->send_timeout);
+	if (opts->keepidle) {
+		tcp_sock_set_keepidle(sk, opts->keepidle);
+		tcp_sock_set_keepintvl(sk, opts->keepintvl);
+		tcp_sock_set_keepcnt(sk, opts->keepcnt);
+		sock_set_keepalive(sk);
+	}
+	if (opts->user_timeout)
+		tcp_sock_set_user_timeout(sk,
+					  opts->user_timeout * MSEC_PER_SEC);
 }
 
 /**
@@ -174,6 +189,7 @@ int fastecho_net_recv(struct socket *sock, void *buf, size_t len)
  * @sock: the connection
  * @buf:  bytes to send
  * @len:  how many
+ * @sent: how many were queued, also when an error stopped the rest
  *
  * kernel_sendmsg() may send less than asked (a send timeout or a signal
  * after partial progress); the rest is sent again until all has gone or
@@ -181,24 +197,26 @@ int fastecho_net_recv(struct socket *sock, void *buf, size_t len)
  *
  * Return: 0 when all @len bytes were queued, else a negative errno
  * (-EAGAIN when the send timeout passed without progress, -EPIPE or
- * -ECONNRESET when the peer or a shutdown closed the stream).
+ * -ECONNRESET when the peer or a shutdown closed the stream, -ETIMEDOUT
+ * when the peer stopped acknowledging).
  */
-int fastecho_net_send_all(struct socket *sock, const void *buf, size_t len)
+int fastecho_net_send_all(struct socket *sock, const void *buf, size_t len,
+			  size_t *sent)
 {
 	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
 	struct kvec iov;
 	int n;
 
-	while (len) {
-		iov.iov_base = (void *)buf;
-		iov.iov_len = len;
-		n = kernel_sendmsg(sock, &msg, &iov, 1, len);
+	*sent = 0;
+	while (*sent < len) {
+		iov.iov_base = (void *)buf + *sent;
+		iov.iov_len = len - *sent;
+		n = kernel_sendmsg(sock, &msg, &iov, 1, iov.iov_len);
 		if (n < 0)
 			return n;
 		if (!n)
 			return -EPIPE;
-		buf += n;
-		len -= n;
+		*sent += n;
 	}
 	return 0;
 }

@@ -10,14 +10,35 @@
 #include <linux/socket.h>
 #include <linux/types.h>
 
+/**
+ * struct fastecho_net_opts - how an accepted connection is tuned
+ * @send_timeout: seconds a send may make no progress; 0 waits forever
+ * @keepidle:     seconds of silence before the first keepalive probe;
+ *                0 turns keepalive off
+ * @keepintvl:    seconds between keepalive probes
+ * @keepcnt:      unanswered probes that end the connection
+ * @user_timeout: seconds sent data may stay unacknowledged, or the peer's
+ *                window closed, before the connection ends (TCP_USER_TIMEOUT);
+ *                0 leaves it to the kernel (tcp_retries2)
+ */
+struct fastecho_net_opts {
+	unsigned int send_timeout;
+	unsigned int keepidle;
+	unsigned int keepintvl;
+	unsigned int keepcnt;
+	unsigned int user_timeout;
+};
+
 int fastecho_net_listen(struct socket **res,
 			const struct sockaddr_storage *addr, int backlog);
 int fastecho_net_accept(struct socket *lsock, struct socket **res);
-void fastecho_net_tune(struct socket *sock, unsigned int idle_timeout);
+void fastecho_net_tune(struct socket *sock,
+		       const struct fastecho_net_opts *opts);
 void fastecho_net_set_rcvtimeo(struct socket *sock, long timeo);
 void fastecho_net_release_frag(void);
 int fastecho_net_recv(struct socket *sock, void *buf, size_t len);
-int fastecho_net_send_all(struct socket *sock, const void *buf, size_t len);
+int fastecho_net_send_all(struct socket *sock, const void *buf, size_t len,
+			  size_t *sent);
 void fastecho_net_shutdown(struct socket *sock);
 void fastecho_net_abort(struct socket *sock);
 int fastecho_net_local(struct socket *sock, struct sockaddr_storage *ss);

@@ -73,6 +73,7 @@
  * @id:        connection number, shown in the stats file
  * @bytes_in:  bytes received; written by the thread only
  * @bytes_out: bytes sent back; written by the thread only
+ * @dropped:   bytes received that the connection ended without sending
  * @born:      jiffies at accept
  * @peer:      the client's address
  * @idle:      idle_timeout at accept, in jiffies, or MAX_SCHEDULE_TIMEOUT
@@ -93,6 +94,7 @@ struct fastecho_conn {
 	u64 id;
 	u64 bytes_in;
 	u64 bytes_out;
+	u64 dropped;
 	unsigned long born;
 	struct sockaddr_storage peer;
 	long idle;
@@ -123,9 +125,12 @@ struct fastecho_conn {
  * @rejected:      connections reset because of max_conns
  * @idle_timeouts: connections closed by idle_timeout
  * @resets:        connections ended by the peer's reset
+ * @peer_timeouts: connections ended because the peer stopped answering
+ *                 (keepalive, user_timeout)
  * @errors:        accept failures, failed allocations, other socket errors
  * @retired_in:    bytes received by connections that have ended
  * @retired_out:   bytes sent by connections that have ended
+ * @dropped:       bytes received and never sent back, see fastecho_stats
  */
 struct fastecho_server {
 	struct fastecho_config cfg;
@@ -150,9 +155,11 @@ struct fastecho_server {
 	atomic64_t rejected;
 	atomic64_t idle_timeouts;
 	atomic64_t resets;
+	atomic64_t peer_timeouts;
 	atomic64_t errors;
 	u64 retired_in;
 	u64 retired_out;
+	u64 dropped;
 };
 
 static struct fastecho_server fastecho_srv;
@@ -301,8 +308,8 @@ static void fastecho_conn_sched(bool busy)
 static int fastecho_conn_echo(struct fastecho_conn *conn)
 {
 	bool busy = false;
+	size_t len, sent;
 	void *buf;
-	size_t len;
 	int n, err;
 
 	while (!kthread_should_stop()) {
@@ -327,10 +334,12 @@ static int fastecho_conn_echo(struct fastecho_conn *conn)
 		}
 		WRITE_ONCE(conn->bytes_in, conn->bytes_in + n);
 
-		err = fastecho_net_send_all(conn->sock, buf, n);
-		if (err)
+		err = fastecho_net_send_all(conn->sock, buf, n, &sent);
+		WRITE_ONCE(conn->bytes_out, conn->bytes_out + sent);
+		if (err) {
+			conn->dropped = n - sent;
 			return err;
-		WRITE_ONCE(conn->bytes_out, conn->bytes_out + n);
+		}
 
 		/* A full small buffer: more is coming, use the big one. */
 		if (n == len && !conn->big && conn->bufsize > len)
@@ -353,8 +362,10 @@ static void fastecho_conn_account(struct fastecho_server *srv,
 	case -ECONNRESET:
 	case -EPIPE:
 	case -ECONNABORTED:
-	case -ETIMEDOUT:
 		atomic64_inc(&srv->resets);
+		break;
+	case -ETIMEDOUT:
+		atomic64_inc(&srv->peer_timeouts);
 		break;
 	default:
 		atomic64_inc(&srv->errors);
@@ -362,8 +373,8 @@ static void fastecho_conn_account(struct fastecho_server *srv,
 				    conn->id, &conn->peer, err);
 		break;
 	}
-	pr_debug("connection %llu closed (%d): %llu bytes in, %llu out\n",
-		 conn->id, err, conn->bytes_in, conn->bytes_out);
+	pr_debug("connection %llu closed (%d): in %llu out %llu lost %llu\n",
+		 conn->id, err, conn->bytes_in, conn->bytes_out, conn->dropped);
 }
 
 /**
@@ -387,6 +398,7 @@ static bool fastecho_conn_done(struct fastecho_server *srv,
 	mutex_lock(&srv->lock);
 	srv->retired_in += conn->bytes_in;
 	srv->retired_out += conn->bytes_out;
+	srv->dropped += conn->dropped;
 	atomic_dec(&srv->nr_active);
 	if (srv->stopping) {
 		mutex_unlock(&srv->lock);
@@ -459,6 +471,12 @@ static struct fastecho_conn *fastecho_conn_create(struct fastecho_server *srv)
 static void fastecho_conn_start(struct fastecho_server *srv,
 				struct socket *sock)
 {
+	struct fastecho_net_opts opts = {
+		.keepidle = srv->cfg.keepalive_idle,
+		.keepintvl = srv->cfg.keepalive_intvl,
+		.keepcnt = srv->cfg.keepalive_cnt,
+		.user_timeout = srv->cfg.user_timeout,
+	};
 	struct sockaddr_storage peer;
 	struct fastecho_conn *conn;
 	unsigned int idle;
@@ -473,7 +491,8 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 	fastecho_net_peer(sock, &peer);
 	idle = fastecho_idle_timeout();
 	timeo = idle ? (long)idle * HZ : MAX_SCHEDULE_TIMEOUT;
-	fastecho_net_tune(sock, idle);
+	opts.send_timeout = idle;
+	fastecho_net_tune(sock, &opts);
 	if (idle)
 		fastecho_net_set_rcvtimeo(sock, timeo);
 
@@ -504,6 +523,7 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 	conn->born = jiffies;
 	conn->bytes_in = 0;
 	conn->bytes_out = 0;
+	conn->dropped = 0;
 	conn->quiet = false;
 	WRITE_ONCE(conn->sock, sock);
 	list_add_tail(&conn->node, &srv->live);
@@ -682,6 +702,7 @@ void fastecho_server_stats(struct fastecho_stats *st)
 	mutex_lock(&srv->lock);
 	st->bytes_in = srv->retired_in;
 	st->bytes_out = srv->retired_out;
+	st->bytes_dropped = srv->dropped;
 	list_for_each_entry(conn, &srv->live, node) {
 		st->bytes_in += READ_ONCE(conn->bytes_in);
 		st->bytes_out += READ_ONCE(conn->bytes_out);
@@ -694,6 +715,7 @@ void fastecho_server_stats(struct fastecho_stats *st)
 	st->rejected = atomic64_read(&srv->rejected);
 	st->idle_timeouts = atomic64_read(&srv->idle_timeouts);
 	st->resets = atomic64_read(&srv->resets);
+	st->peer_timeouts = atomic64_read(&srv->peer_timeouts);
 	st->errors = atomic64_read(&srv->errors);
 }
 
