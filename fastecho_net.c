@@ -5,6 +5,25 @@
  * Listening, accepting, tuning, receiving and sending on kernel sockets.
  * Nothing here knows about threads, the connection registry or module
  * parameters: every function takes what it needs as arguments.
+ *
+ * Kernel API notes:
+ *
+ * - Every socket here holds a reference on its network namespace
+ *   (sk->sk_net_refcnt). tcp_close() of a socket without one, as
+ *   sock_create_kern() makes them, stops all of its TCP timers at once
+ *   (inet_csk_clear_xmit_timers_sync(), since "tcp: properly terminate
+ *   timers for kernel sockets"): an echo still in flight when the
+ *   connection thread releases the socket is then never retransmitted,
+ *   and one lost segment leaves the client waiting forever. The listener
+ *   is therefore made by __sock_create() with kern = 0, which takes the
+ *   reference on every kernel fastecho supports (6.1 to 6.12), so no
+ *   version shim is needed; accepted sockets inherit it (sk_clone_lock()).
+ *   fastecho_net_accept() checks that they did.
+ * - kernel_setsockopt() is gone: options are set with the sock_set_*()
+ *   and tcp_sock_set_*() helpers.
+ * - Sends and receives may be short, or fail with -EAGAIN (timeout),
+ *   -EINTR or -ERESTARTSYS (a signal; kthreads take none unless they
+ *   allow it).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -56,8 +75,9 @@ int fastecho_net_listen(struct socket **res,
 	struct socket *sock;
 	int err;
 
-	err = sock_create_kern(&init_net, addr->ss_family, SOCK_STREAM,
-			       IPPROTO_TCP, &sock);
+	/* kern = 0: the socket holds a reference on init_net, see above. */
+	err = __sock_create(&init_net, addr->ss_family, SOCK_STREAM,
+			    IPPROTO_TCP, &sock, 0);
 	if (err)
 		return err;
 
@@ -91,13 +111,19 @@ out_release:
  * @res:   the new connection, on success
  *
  * Blocks until a connection arrives. fastecho_net_shutdown() on @lsock
- * from another thread makes it return an error at once.
+ * from another thread makes it return an error at once. The new socket
+ * holds a reference on its network namespace, like @lsock.
  *
  * Return: 0 or a negative errno.
  */
 int fastecho_net_accept(struct socket *lsock, struct socket **res)
 {
-	return kernel_accept(lsock, res, 0);
+	int err;
+
+	err = kernel_accept(lsock, res, 0);
+	if (!err)
+		WARN_ON_ONCE(!(*res)->sk->sk_net_refcnt);
+	return err;
 }
 
 /**
