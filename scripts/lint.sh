@@ -91,7 +91,7 @@ report $st "sparse (C=2) and W=1 against $FE_KVER" "$out"
 mapfile -t scripts < <(git ls-files '*.sh' .ci/run 2>/dev/null ||
 	find . -name '*.sh' -not -path './build/*')
 st=0
-shellcheck -S warning -e SC3043,SC3045 -f gcc "${scripts[@]}" >"$out" 2>&1 ||
+shellcheck -x -S warning -e SC3043,SC3045 -f gcc "${scripts[@]}" >"$out" 2>&1 ||
 	st=1
 report $st "shellcheck (${#scripts[@]} scripts)" "$out"
 

@@ -1,0 +1,271 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# lib.sh: what every area file of the suite shares: settings, the case
+# registry, loading and unloading, the stats file, feclient in the
+# foreground and background, waiting, memory accounting. Sourced by
+# suite.sh; the area files (basic.sh, limits.sh, ...) define the cases.
+#
+# Environment: SOAK_SECONDS (default 60), RMMOD_LIMIT (seconds rmmod may
+# take under load, default 2), FE_KO (default /fe/fastecho.ko), FE_PORT
+# (default 12345), FECLIENT (default /fe/bin/feclient).
+
+# Read by the area files.
+# shellcheck disable=SC2034
+{
+KO=${FE_KO:-/fe/fastecho.ko}
+FC=${FECLIENT:-/fe/bin/feclient}
+PORT=${FE_PORT:-12345}
+SOAK_SECONDS=${SOAK_SECONDS:-60}
+RMMOD_LIMIT=${RMMOD_LIMIT:-2}
+W=/tmp/fe-suite
+KMEMLEAK=/sys/kernel/debug/kmemleak
+}
+
+# fe_case NAME TITLE: register case NAME (function t_NAME), in the order the
+# area files are sourced; TITLE is its TAP description.
+CASES=""
+fe_case() {
+	CASES="$CASES $1"
+	eval "title_$1=\$2"
+}
+
+case_title() {
+	eval "echo \"\$title_$1\""
+}
+
+# Fail the current case (each case runs in a subshell) with a reason.
+fail() {
+	echo "$*" > $W/reason
+	exit 1
+}
+
+diag() {
+	echo "# $*"
+}
+
+uptime_s() {
+	cut -d' ' -f1 /proc/uptime
+}
+
+# seconds since $1 (an uptime_s value), one decimal
+since() {
+	awk -v a="$1" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }'
+}
+
+is_loaded() {
+	grep -q '^fastecho ' /proc/modules
+}
+
+# Load the module with parameters "$@"; the error message is in $W/insmod.err.
+load() {
+	insmod "$KO" "$@" 2> $W/insmod.err
+}
+
+load_ok() {
+	load "$@" || fail "insmod $*: $(cat $W/insmod.err)"
+}
+
+unload_ok() {
+	rmmod fastecho 2> $W/rmmod.err || fail "rmmod: $(cat $W/rmmod.err)"
+}
+
+# A counter from /proc/net/fastecho ("name value" lines).
+stat_get() {
+	awk -v k="$1" '$1 == k { print $2; found = 1; exit }
+		END { if (!found) print "missing" }' /proc/net/fastecho 2>/dev/null
+}
+
+# Connection rows in /proc/net/fastecho (after the "id ..." header).
+stat_rows() {
+	awk 'hdr { n++ } $1 == "id" { hdr = 1 } END { print n + 0 }' \
+		/proc/net/fastecho 2>/dev/null
+}
+
+# PIDs and number of the connection threads (fastecho/<id>), number of
+# listener threads.
+conn_thread_pids() {
+	grep -l '^fastecho/' /proc/[0-9]*/comm 2>/dev/null |
+		sed 's|/proc/\([0-9]*\)/comm|\1|'
+}
+
+conn_threads() {
+	conn_thread_pids | wc -l
+}
+
+listener_threads() {
+	cat /proc/[0-9]*/comm 2>/dev/null | grep -cx 'fastecho'
+}
+
+all_fe_threads() {
+	cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^fastecho'
+}
+
+# wait_until SECONDS COMMAND...: poll until COMMAND succeeds; 1 on timeout.
+wait_until() {
+	local limit=$1 t0
+	shift
+	t0=$(uptime_s)
+	while ! "$@"; do
+		if awk -v a="$t0" -v b="$(uptime_s)" -v l="$limit" \
+			'BEGIN { exit !(b - a > l) }'; then
+			return 1
+		fi
+		usleep 100000
+	done
+	return 0
+}
+
+# Idle threads the module may keep for the next connections (its
+# spare_threads parameter; 0 when it has none).
+spare_allowed() {
+	cat /sys/module/fastecho/parameters/spare_threads 2>/dev/null || echo 0
+}
+
+# True once no thread serves a connection: what is left is at most the
+# spare pool.
+conn_threads_settled() {
+	[ "$(conn_threads)" -le "$(spare_allowed)" ]
+}
+
+# Say how many idle spare threads stayed (TAP comment).
+diag_spare() {
+	diag "$(conn_threads) idle connection threads kept after close (spare_threads=$(spare_allowed))"
+}
+
+file_exists() { [ -e "$1" ]; }
+stat_is() { [ "$(stat_get "$1")" = "$2" ]; }
+conn_threads_are() { [ "$(conn_threads)" -eq "$1" ]; }
+
+# Mark the kernel log; dmesg_new prints what came after the mark.
+dmesg_mark() {
+	dmesg | wc -l > $W/dmark
+}
+
+dmesg_new() {
+	dmesg | tail -n +$(($(cat $W/dmark) + 1))
+}
+
+# feclient in the foreground; its output becomes TAP comments.
+fc() {
+	local rc
+	"$FC" "$@" > $W/fc.out 2>&1
+	rc=$?
+	sed 's/^/# /' $W/fc.out
+	return $rc
+}
+
+fc_ok() {
+	fc "$@" || fail "$(tail -n 1 $W/fc.out)"
+}
+
+# feclient in the background: fc_bg NAME ARGS...; output in $W/NAME.out,
+# pid in $W/NAME.pid (and in $W/pids for the clean-up).
+fc_bg() {
+	local name=$1
+	shift
+	"$FC" "$@" > $W/$name.out 2>&1 &
+	echo $! > $W/$name.pid
+	echo $! >> $W/pids
+}
+
+# ready_or_fail NAME FILE SECONDS: wait for a background feclient to touch
+# FILE; fail (with its output) if it exits first or takes too long.
+ready_or_fail() {
+	local pid
+	pid=$(cat $W/$1.pid)
+	wait_until "$3" sh -c "[ -e $2 ] || ! kill -0 $pid 2>/dev/null"
+	if [ ! -e "$2" ]; then
+		touch $W/stop
+		kill -0 $pid 2>/dev/null && diag "$1: not ready in $3 s"
+		fc_wait "$1"
+		fail "$1 client: $(tail -n 1 $W/$1.out)"
+	fi
+}
+
+# fc_bg_nice: fc_bg at nice 10, for load generators that must not starve
+# what is measured (the server's threads keep their normal priority).
+fc_bg_nice() {
+	fc_bg "$@"
+	renice -n 10 -p "$(cat $W/$1.pid)" > /dev/null 2>&1
+}
+
+# fc_wait NAME: wait for a background feclient, show its output, return
+# its exit status.
+fc_wait() {
+	local rc
+	wait "$(cat $W/$1.pid)"
+	rc=$?
+	sed "s/^/# [$1] /" $W/$1.out
+	return $rc
+}
+
+# dump_conn_state [CLIENT_PORT...]: TAP comments on the server's view of
+# stuck connections: the stats file, the sockets of those client ports (both
+# ends, with their queues) and the kernel stacks of the fastecho threads
+# whose byte counts differ.
+dump_conn_state() {
+	local p pids
+	diag "---- /proc/net/fastecho"
+	sed 's/^/#   /' /proc/net/fastecho
+	for p in "$@"; do
+		diag "---- sockets with port $p (netstat -tn: Recv-Q Send-Q local foreign state)"
+		netstat -tn 2>/dev/null | grep ":$p " | sed 's/^/#   /'
+		# st 01 ESTABLISHED .. 09 LAST_ACK; tr 1 retransmit, 4 zero
+		# window probe, 0 no timer; retrnsmt = unanswered probes
+		diag "---- /proc/net/tcp{,6} for port $p (sl local rem st tx:rx tr:when retrnsmt ...)"
+		grep -h ":$(printf '%04X' "$p") " /proc/net/tcp /proc/net/tcp6 |
+			sed 's/^/#   /'
+	done
+	diag "---- TcpExt counters that are not 0 (/proc/net/netstat)"
+	awk '$1 == "TcpExt:" && !h { for (i = 2; i <= NF; i++) n[i] = $i; h = 1; next }
+	     $1 == "TcpExt:" { for (i = 2; i <= NF; i++) if ($i != 0) printf "%s=%s ", n[i], $i; print "" }' \
+		/proc/net/netstat | fold -s -w 100 | sed 's/^/#   /'
+	# rows: id peer bytes_in bytes_out age_s pid
+	pids=$(awk 'hdr && $3 != $4 { print $NF } $1 == "id" { hdr = 1 }' /proc/net/fastecho)
+	for p in $pids; do
+		diag "---- kernel stack of $(cat /proc/$p/comm 2>/dev/null) (pid $p)"
+		sed 's/^/#   /' /proc/$p/stack 2>/dev/null
+	done
+}
+
+# Unreclaimable slab in kB, after dropping caches.
+sunreclaim_kb() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	awk '/^SUnreclaim:/ { print $2 }' /proc/meminfo
+}
+
+# Slab memory in use in kB from /proc/slabinfo, leaving out TIME_WAIT and
+# request minisockets and the port buckets they hold (they outlive
+# connections by design, up to 60 s).
+# With a FILE argument, the slabinfo it was read from is kept there.
+slab_kb() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	cat /proc/slabinfo > ${1:-$W/slabinfo.now}
+	awk 'NR > 2 && $1 !~ /^(tw_sock|request_sock|tcp_bind)/ { s += $2 * $4 }
+		END { printf "%d\n", s / 1024 }' ${1:-$W/slabinfo.now}
+}
+
+# KASAN keeps freed objects in quarantine, so slab sums say nothing about
+# leaks there (kmemleak, on the same debug kernel, does): slab_limit_kb
+# prints the tolerance to use, huge under KASAN.
+slab_limit_kb() {
+	if dmesg | grep -q 'KernelAddressSanitizer initialized'; then
+		diag "KASAN kernel: slab growth is only shown (quarantine), kmemleak checks leaks" >&2
+		echo 1000000
+	else
+		echo "$1"
+	fi
+}
+
+# slab_growth BEFORE AFTER: TAP comments, the caches that grew most (kB,
+# objects), from two slab_kb FILEs.
+slab_growth() {
+	awk 'FNR == NR { if (FNR > 2) { a[$1] = $2; sz[$1] = $4 }; next }
+		FNR > 2 { d = ($2 - a[$1]) * $4 / 1024
+			if (d > 16) printf "%d %s %+d\n", d, $1, $2 - a[$1] }' \
+		"$1" "$2" | sort -rn | head -n 8 |
+		while read kb name objs; do diag "  $name: +$kb kB ($objs objects)"; done
+}

@@ -1,0 +1,149 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# limits.sh: parameters: limits, timeouts, bad values.
+# Sourced by suite.sh, after lib.sh.
+
+fe_case max_conns "max_conns: 50 of 200 served, rest rejected, served keep echoing"
+fe_case idle_timeout "idle_timeout: idle client closed, busy client kept"
+fe_case port_in_use "port_in_use: EADDRINUSE, nothing left behind"
+fe_case bad_params "bad_params: each bad value fails with EINVAL, bad runtime writes refused"
+
+# Port held by a user-space listener: insmod must fail, leaving nothing.
+port_busy_check() {
+	local what=$1 threads0 threads1 slab0 slab1 msg
+	threads0=$(ls -d /proc/[0-9]* | wc -l)
+	dmesg_mark
+	if load; then
+		rmmod fastecho
+		fail "insmod succeeded with the port held by $what"
+	fi
+	msg=$(cat $W/insmod.err)
+	diag "port held by $what: $msg"
+	case "$msg" in
+	*"Address already in use"*) ;;
+	*) fail "insmod with the port held by $what: '$msg', want EADDRINUSE" ;;
+	esac
+	is_loaded && fail "fastecho in /proc/modules after a failed insmod"
+	[ "$(all_fe_threads)" = 0 ] || fail "fastecho threads left after a failed insmod"
+	[ ! -e /proc/net/fastecho ] || fail "/proc/net/fastecho left after a failed insmod"
+	n=$(dmesg_new | grep -c 'fastecho')
+	[ "$n" -ge 1 ] || fail "no dmesg line about the busy port"
+	threads1=$(ls -d /proc/[0-9]* | wc -l)
+	diag "tasks before $threads0, after $threads1"
+	[ $((threads1 - threads0)) -le 2 ] ||
+		fail "$((threads1 - threads0)) more tasks after the failed insmod"
+}
+
+t_max_conns() {
+	load_ok max_conns=50
+	fc_bg maxconn maxconn -c 200 -x 50 -r $W/ready -u $W/stop -t 200
+	ready_or_fail maxconn $W/ready 180
+	line=$(grep 'served .* rejected' $W/maxconn.out | head -n 1)
+	served=$(echo "$line" | sed 's/.*served \([0-9]*\).*/\1/')
+	rejected=$(echo "$line" | sed 's/.*rejected \([0-9]*\).*/\1/')
+	a=$(stat_get active) rj=$(stat_get rejected)
+	diag "client: served $served, rejected $rejected; server: active $a, rejected $rj"
+	[ "$a" = "$served" ] || fail "active $a, but $served served connections are open"
+	touch $W/stop
+	fc_wait maxconn || fail "$(tail -n 1 $W/maxconn.out)"
+	[ "$served" = 50 ] || fail "$served of 200 attempts served with max_conns=50"
+	[ "$rejected" = 150 ] || fail "$rejected of 200 attempts rejected, want 150"
+	[ "$rj" = 150 ] || fail "server counted $rj rejected, want 150"
+	# max_conns is writable at run time.
+	echo 1 > /sys/module/fastecho/parameters/max_conns ||
+		fail "cannot write parameters/max_conns"
+	wait_until 10 stat_is active 0 || fail "active $(stat_get active) after clients closed"
+	fc_ok maxconn -c 3 -x 1 -t 30
+	grep -q 'served 1 rejected 2' $W/fc.out ||
+		fail "max_conns=1 at run time: $(tail -n 1 $W/fc.out)"
+	unload_ok
+}
+
+t_idle_timeout() {
+	load_ok idle_timeout=3
+	fc_bg idle idle -a 2 -b 12 -t 40
+	fc_ok busy -d 9 -i 500 -t 40
+	fc_wait idle || fail "idle client: $(tail -n 1 $W/idle.out)"
+	it=$(stat_get idle_timeouts)
+	[ "$it" -ge 1 ] 2>/dev/null || fail "idle_timeouts is '$it' after an idle close"
+	unload_ok
+}
+
+t_port_in_use() {
+	slab0=$(slab_kb $W/slab.before) sun0=$(sunreclaim_kb)
+	# An IPv6 dual-stack listener on [::]
+	fc_bg listen listen -h :: -p $PORT -r $W/ready -u $W/stop -t 60
+	ready_or_fail listen $W/ready 10
+	port_busy_check "feclient on [::]:$PORT"
+	# 20 more tries: a leak per failure would add up
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		load && { rmmod fastecho; fail "insmod try $i succeeded"; }
+	done
+	touch $W/stop
+	fc_wait listen || fail "listener: $(tail -n 1 $W/listen.out)"
+	# busybox nc -l on 0.0.0.0 (IPv4)
+	nc -l -p $PORT > /dev/null 2>&1 &
+	ncpid=$!
+	echo $ncpid >> $W/pids
+	wait_until 5 sh -c "netstat -ltn | grep -q ':$PORT '" || fail "busybox nc -l did not listen"
+	port_busy_check "busybox nc -l on 0.0.0.0:$PORT"
+	kill $ncpid
+	wait $ncpid 2>/dev/null
+	slab1=$(slab_kb $W/slab.after) sun1=$(sunreclaim_kb)
+	diag "slab (no tw/request socks) ${slab0} -> ${slab1} kB, SUnreclaim ${sun0} -> ${sun1} kB"
+	slab_growth $W/slab.before $W/slab.after
+	[ $((slab1 - slab0)) -le "$(slab_limit_kb 512)" ] ||
+		fail "slab grew by $((slab1 - slab0)) kB over 22 failed loads"
+	# The port is free again: now it loads and echoes.
+	wait_until 10 sh -c "! netstat -ltn | grep -q ':$PORT '"
+	load_ok
+	fc_ok echo -n 1000 -t 20
+	unload_ok
+}
+
+t_bad_params() {
+	bad=""
+	for p in port=0 port=70000 port=-1 backlog=-1 backlog=0 max_conns=0 \
+		max_conns=-5 bufsize=0 addr=bogus addr=1.2.3.4.5 addr=::1::2 \
+		addr=256.1.1.1 idle_timeout=700000 spare_threads=5000 \
+		batch_conns=2000000; do
+		dmesg_mark
+		if load "$p"; then
+			rmmod fastecho
+			bad="$bad $p:loaded"
+			continue
+		fi
+		msg=$(cat $W/insmod.err)
+		case "$msg" in
+		*"Invalid argument"*) ;;
+		*) bad="$bad $p:'$msg'" ;;
+		esac
+		n=$(dmesg_new | grep -c 'fastecho')
+		[ "$n" -ge 1 ] || bad="$bad $p:no-dmesg-line"
+		diag "$p: $(dmesg_new | grep fastecho | tail -n 1)"
+		is_loaded && bad="$bad $p:left-loaded"
+		[ "$(all_fe_threads)" = 0 ] || bad="$bad $p:threads-left"
+	done
+	[ -z "$bad" ] || fail "wrong handling:$bad"
+
+	# Runtime writes: out of range refused and the value kept, in range taken.
+	load_ok
+	P=/sys/module/fastecho/parameters
+	for pv in max_conns=0 max_conns=-1 max_conns=2000000 \
+		idle_timeout=700000 spare_threads=5000 max_conns=abc \
+		batch_conns=2000000 batch_conns=-1; do
+		old=$(cat $P/${pv%%=*})
+		if echo "${pv#*=}" > $P/${pv%%=*} 2>/dev/null; then
+			bad="$bad write:$pv:accepted"
+		fi
+		[ "$(cat $P/${pv%%=*})" = "$old" ] || bad="$bad write:$pv:changed"
+	done
+	for pv in max_conns=77 idle_timeout=30 spare_threads=3 batch_conns=5; do
+		echo "${pv#*=}" > $P/${pv%%=*} || bad="$bad write:$pv:refused"
+		[ "$(cat $P/${pv%%=*})" = "${pv#*=}" ] || bad="$bad write:$pv:not-set"
+	done
+	fc_ok echo -n 1000 -t 20
+	unload_ok
+	[ -z "$bad" ] || fail "wrong handling:$bad"
+}

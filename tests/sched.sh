@@ -1,0 +1,71 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# sched.sh: the scheduling policy of the connection threads.
+# Sourced by suite.sh, after lib.sh.
+
+fe_case sched "sched: busy connection threads SCHED_BATCH from batch_conns connections, quiet ones not"
+
+# sched_policies: the scheduling policy (0 SCHED_NORMAL, 3 SCHED_BATCH) of
+# every live connection's thread, in connection order, on one line.
+sched_policies() {
+	for pid in $(awk 'hdr { print $6 } $1 == "id" { hdr = 1 }' \
+		/proc/net/fastecho); do
+		awk '{ printf "%s ", $41 }' /proc/$pid/stat
+	done
+}
+
+# sched_check MODE N WANT [SLEEP]: N feclient connections in MODE (stream:
+# echoing all the time; hold: one echo each, then quiet), SLEEP seconds,
+# then compare their threads' policies with WANT (a pattern for
+# sched_policies), and release them.
+sched_check() {
+	rm -f $W/ready $W/stop
+	fc_bg sc "$1" -c "$2" -r $W/ready -u $W/stop -t 60
+	ready_or_fail sc $W/ready 50
+	sleep "${4:-0.5}"
+	got=$(sched_policies)
+	what="$2 $1 connections, batch_conns=$(cat $P/batch_conns)"
+	diag "$what: policies $got"
+	touch $W/stop
+	fc_wait sc > /dev/null || fail "$1 client: $(tail -n 1 $W/sc.out)"
+	wait_until 10 stat_is active 0 || fail "active $(stat_get active) after $1"
+	# $3 is a pattern on purpose
+	# shellcheck disable=SC2254
+	case "$got" in
+	$3) ;;
+	*) fail "$what: policies '$got', want '$3'" ;;
+	esac
+}
+
+# Busy connections in company run SCHED_BATCH, a lone or quiet one
+# SCHED_NORMAL (a quiet connection turns back after FASTECHO_QUIET, 1 s).
+# Spare threads are reused, so the cases below also see threads turn back.
+t_sched() {
+	load_ok spare_threads=8
+	P=/sys/module/fastecho/parameters
+	[ "$(cat $P/batch_conns)" = 2 ] ||
+		fail "batch_conns defaults to $(cat $P/batch_conns), want 2"
+	sched_check stream 1 "0 "
+	sched_check stream 4 "3 3 3 3 "
+	# The 4 spare threads, reniced, serve the hold connections next and
+	# turn SCHED_NORMAL: a policy change must keep their nice value.
+	for pid in $(conn_thread_pids); do
+		renice -n 5 -p "$pid" > /dev/null || fail "cannot renice $pid"
+	done
+	sched_check hold 4 "0 0 0 0 " 3
+	nices=$(for pid in $(conn_thread_pids); do
+		awk '{ printf "%s ", $19 }' /proc/$pid/stat
+	done)
+	diag "nice of the connection threads after the change: $nices"
+	[ "$nices" = "5 5 5 5 " ] ||
+		fail "nice '$nices' after a policy change, want '5 5 5 5 '"
+	echo 0 > $P/batch_conns || fail "cannot write batch_conns"
+	sched_check stream 4 "0 0 0 0 "
+	echo 1 > $P/batch_conns || fail "cannot write batch_conns"
+	sched_check stream 1 "3 "
+	echo 2 > $P/batch_conns || fail "cannot write batch_conns"
+	sched_check stream 1 "0 "
+	fc_ok echo -n 100000 -t 30
+	unload_ok
+}

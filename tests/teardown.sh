@@ -1,0 +1,90 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# teardown.sh: rmmod under load, load/unload cycles, modprobe.
+# Sourced by suite.sh, after lib.sh.
+
+fe_case rmmod_under_fire "rmmod_under_fire: rmmod < ${RMMOD_LIMIT} s under load, reload echoes"
+fe_case cycles "cycles: 50 load/echo/unload"
+fe_case modprobe "modprobe: installed with depmod, modprobe.d example options, modprobe -r"
+
+t_rmmod_under_fire() {
+	# more than the default 1024: 1000 idle + 20 + 5 + the flood
+	load_ok max_conns=4096
+	# Build the load up step by step (1000 connections first: with the
+	# streams running they would take much longer to open on TCG). The
+	# clients run at nice 10: on 2 emulated CPUs, 20 streams and a flood
+	# at full priority starve rmmod itself (what is measured is how long
+	# teardown takes, not how much CPU the load generators leave it).
+	fc_bg_nice hold hold -c 1000 -r $W/r1 -u $W/stop -t 280
+	ready_or_fail hold $W/r1 200
+	fc_bg_nice noread noread -c 5 -r $W/r3 -u $W/stop -t 280
+	ready_or_fail noread $W/r3 60
+	fc_bg_nice stream stream -c 20 -r $W/r2 -u $W/stop -t 280
+	ready_or_fail stream $W/r2 60
+	fc_bg_nice flood flood -c 2 -d 200 -r $W/r4 -u $W/stop -t 220
+	ready_or_fail flood $W/r4 10
+	sleep 1
+	a=$(stat_get active) n=$(conn_threads)
+	diag "before rmmod: active $a, connection threads $n, accepted $(stat_get accepted)"
+	[ "$a" -ge 1025 ] || fail "only $a active before rmmod (want >= 1025)"
+	t0=$(uptime_s)
+	rmmod fastecho 2> $W/rmmod.err
+	rc=$?
+	dt=$(since "$t0")
+	left=$(all_fe_threads)
+	diag "rmmod took $dt s (status $rc); fastecho threads right after: $left"
+	touch $W/stop
+	for c in flood stream noread hold; do
+		fc_wait $c || fail "$c client: $(tail -n 1 $W/$c.out)"
+	done
+	[ "$rc" = 0 ] || fail "rmmod under load failed: $(cat $W/rmmod.err)"
+	awk -v d="$dt" -v l="$RMMOD_LIMIT" 'BEGIN { exit !(d < l) }' ||
+		fail "rmmod took $dt s (limit $RMMOD_LIMIT s)"
+	[ "$left" = 0 ] || fail "$left fastecho threads still there after rmmod returned"
+	[ ! -e /proc/net/fastecho ] || fail "/proc/net/fastecho left after rmmod"
+	# Same port, at once.
+	load_ok
+	fc_ok echo -n 100000 -t 30
+	fc_ok echo -h ::1 -n 1000 -t 30
+	unload_ok
+}
+
+t_cycles() {
+	i=1
+	while [ $i -le 50 ]; do
+		load || fail "cycle $i: insmod: $(cat $W/insmod.err)"
+		"$FC" echo -n 1000 -t 20 -q > $W/fc.out 2>&1 ||
+			fail "cycle $i: $(tail -n 1 $W/fc.out)"
+		rmmod fastecho 2> $W/rmmod.err || fail "cycle $i: rmmod: $(cat $W/rmmod.err)"
+		i=$((i + 1))
+	done
+	[ "$(all_fe_threads)" = 0 ] || fail "fastecho threads left after 50 cycles"
+}
+
+# Installed as `make install` does (extra/ + depmod), with the example
+# /etc/modprobe.d file: modprobe applies its options, the command line
+# overrides them, modprobe -r unloads.
+t_modprobe() {
+	rel=$(uname -r)
+	mods=/lib/modules/$rel
+	mkdir -p $mods/extra /etc/modprobe.d
+	cp $KO $mods/extra/fastecho.ko
+	depmod -a || fail "depmod failed"
+	grep -q 'fastecho.ko' $mods/modules.dep || fail "fastecho not in modules.dep"
+	cp /fe/examples/fastecho-modprobe.conf /etc/modprobe.d/fastecho.conf
+	modprobe fastecho 2> $W/modprobe.err ||
+		fail "modprobe fastecho: $(cat $W/modprobe.err)"
+	P=/sys/module/fastecho/parameters
+	[ "$(cat $P/idle_timeout)" = 300 ] ||
+		fail "modprobe.d options not applied: idle_timeout=$(cat $P/idle_timeout)"
+	fc_ok echo -n 10000 -t 20
+	modprobe -r fastecho || fail "modprobe -r fastecho failed"
+	is_loaded && fail "still loaded after modprobe -r"
+	modprobe fastecho port=12399 2> $W/modprobe.err ||
+		fail "modprobe fastecho port=12399: $(cat $W/modprobe.err)"
+	[ "$(cat $P/port)" = 12399 ] || fail "port= on the command line not applied"
+	fc_ok echo -p 12399 -n 10000 -t 20
+	modprobe -r fastecho || fail "modprobe -r fastecho failed"
+	rm -rf $mods/extra /etc/modprobe.d/fastecho.conf
+}
