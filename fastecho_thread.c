@@ -126,7 +126,8 @@ struct fastecho_conn {
  * @idle_timeouts: connections closed by idle_timeout
  * @resets:        connections ended by the peer's reset
  * @peer_timeouts: connections ended because the peer stopped answering
- *                 (keepalive, user_timeout)
+ *                 (keepalive, user_timeout; with a soft error such as no
+ *                 route to it, TCP reports that instead of -ETIMEDOUT)
  * @errors:        accept failures, failed allocations, other socket errors
  * @retired_in:    bytes received by connections that have ended
  * @retired_out:   bytes sent by connections that have ended
@@ -365,6 +366,9 @@ static void fastecho_conn_account(struct fastecho_server *srv,
 		atomic64_inc(&srv->resets);
 		break;
 	case -ETIMEDOUT:
+	case -EHOSTUNREACH:
+	case -ENETUNREACH:
+		/* What TCP reports once keepalive or user_timeout gives up. */
 		atomic64_inc(&srv->peer_timeouts);
 		break;
 	default:

@@ -135,6 +135,15 @@ run_boot() {
 	rm -f "$raw.status"
 	[[ -z "$only" ]] || args+=(--only "$only")
 
+	# The real-network lane's kernel modules (tests/net.sh), where this
+	# kernel has them as modules rather than built in.
+	local kmod_args=() m moddir
+	moddir=$(eval "$("$root/scripts/kernel.sh" env "$k")"; echo "$FE_MODDIR")
+	for m in veth sch_netem sch_tbf; do
+		[[ -z $(find "$moddir" -name "$m.ko*" -print -quit 2>/dev/null) ]] ||
+			kmod_args+=(--kmod "$m")
+	done
+
 	echo "# $tag: booting (append '${append}', soak ${s}s, timeout ${tmo}s)"
 	local t0=$SECONDS
 	# The suite's TAP, renumbered and prefixed with KERNEL/BOOT as it comes.
@@ -160,7 +169,7 @@ run_boot() {
 	done < <(
 		set +e
 		"$root/scripts/vm.sh" --no-build --kernel "$k" --append "$append" \
-			--timeout "$tmo" --log "$outdir/$k-$b.console.log" \
+			--timeout "$tmo" --log "$outdir/$k-$b.console.log" "${kmod_args[@]}" \
 			-- "${args[@]}" 2>"$err" </dev/null | tee "$raw"
 		echo "${PIPESTATUS[0]}" >"$raw.status"
 	)

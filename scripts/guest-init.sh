@@ -19,6 +19,7 @@
 /bin/busybox mount -t sysfs sysfs /sys
 /bin/busybox mount -t devtmpfs devtmpfs /dev 2>/dev/null
 /bin/busybox mount -t tmpfs -o mode=1777 tmpfs /tmp
+/bin/busybox mount -t tmpfs -o mode=0755 tmpfs /run
 /bin/busybox --install -s
 export PATH=/fe/bin:/bin:/sbin:/usr/bin:/usr/sbin
 export HOME=/tmp TERM=dumb

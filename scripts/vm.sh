@@ -12,7 +12,9 @@
 # The initramfs holds busybox, /fe/fastecho.ko built for that kernel,
 # /fe/bin/* (build/guest-bin), /fe/tests/* (tests/), /fe/bench/* (bench/*.sh),
 # /fe/examples/* (examples/),
-# /fe/kmod/NAME.ko for each --kmod (from the kernel's /lib/modules tree).
+# /fe/kmod/NAME.ko for each --kmod (from the kernel's /lib/modules tree),
+# and Debian's iproute2 (ip, tc, their libraries and netem tables) under
+# /fe/sbin for what busybox lacks: network namespaces, veth, netem, tbf.
 # The guest's /init is scripts/guest-init.sh.
 #
 # --interactive: the guest console is this terminal (and still logged), and
@@ -124,6 +126,22 @@ for f in "$root"/bench/*.sh; do cp "$f" "$stage/fe/bench/"; done
 mkdir -p "$stage/fe/examples"
 for f in "$root"/examples/*; do cp "$f" "$stage/fe/examples/"; done
 shopt -u nullglob
+# iproute2 from this host, with the shared libraries it links and the
+# dynamic loader; tc's delay distribution tables where Debian keeps them.
+for b in /sbin/ip /sbin/tc; do
+	[[ -x $b ]] || { echo "vm.sh: $b missing (apt-get install iproute2)" >&2; exit 1; }
+	mkdir -p "$stage/fe/sbin"
+	cp -L "$b" "$stage/fe/sbin/"
+	for lib in $(ldd "$b" | grep -o '/[^ ]*'); do
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done
+done
+for d in /usr/lib/x86_64-linux-gnu/tc /usr/lib/tc; do
+	[[ -d $d ]] || continue
+	mkdir -p "$stage$d"
+	cp -L "$d"/*.dist "$stage$d/" 2>/dev/null || true
+done
 for m in "${kmods[@]}"; do
 	# NAME, NAME.ko or a path under the module tree; .ko.xz/.ko.zst unpacked
 	# here because busybox insmod does not decompress.

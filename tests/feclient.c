@@ -23,6 +23,11 @@
  *   soak      -c threads of random clients for -d seconds: random sizes,
  *             random full echo / half-close / RST / early close; completed
  *             connections must echo exactly what was sent
+ *   xfer      -x transfers, -c at a time, of 1 to -n bytes (default 200000)
+ *             each, written while the echo is read; even ones end with a
+ *             half-close (everything back, then EOF), odd ones with a full
+ *             close once everything is back. Every transfer runs to its end
+ *             (60 s without progress is a stall); all failures are listed
  *   maxconn   -c attempts one after another, each probed with one echo:
  *             served, or closed by the server (rejected); at most -x served,
  *             none left hanging, the served ones still echo at the end
@@ -856,7 +861,8 @@ static void *soak_worker(void *arg)
 		struct xfer x = { 0 };
 		enum xfer_res res;
 
-		fd = fe_connect(w->id + (int)w->conns, 5000);
+		/* SYNs get lost on the real-network lane: retried 1, 3, 7 s */
+		fd = fe_connect(w->id + (int)w->conns, 30000);
 		if (fd < 0) {
 			snprintf(w->err, sizeof(w->err),
 				 "connect #%ld: %s", w->conns, strerror(errno));
@@ -873,9 +879,9 @@ static void *soak_worker(void *arg)
 			x.chunk = 512 + rnd(&w->seed) % 16384;
 		}
 		x.len = len;
-		/* a stall is 20 s without progress; the run as a whole has -t */
+		/* a stall is 60 s without progress; the run as a whole has -t */
 		x.deadline = deadline_all();
-		x.idle = 20;
+		x.idle = 60;
 		if (kind < 60) {
 			/* complete echo, then a normal close */
 			res = do_xfer(fd, &x);
@@ -1064,6 +1070,86 @@ static void mode_soak(void)
 	     tot.halfclosed, tot.resets, tot.aborts, tot.bytes);
 }
 
+/* xfer: transfers still to start, shared by the workers. */
+static long xfer_next;
+
+static void *xfer_worker(void *arg)
+{
+	struct worker *w = arg;
+	size_t cap = opt_n > 0 ? (size_t)opt_n : 200000;
+	unsigned char *buf = malloc(cap);
+	long id;
+
+	if (!buf) {
+		snprintf(w->err, sizeof(w->err), "out of memory");
+		return NULL;
+	}
+	fill_random(buf, cap, &w->seed);
+	while (!should_stop() &&
+	       (id = __atomic_fetch_add(&xfer_next, 1, __ATOMIC_RELAXED)) <
+	       opt_maxserved) {
+		struct xfer x = { 0 };
+		const char *kind = id % 2 ? "full close" : "half-close";
+		int fd;
+
+		x.len = 1 + rnd(&w->seed) % cap;
+		x.buf = buf;
+		x.chunk = 1024 + rnd(&w->seed) % 32768;
+		x.halfclose = x.expect_eof = !(id % 2);
+		x.deadline = deadline_all();
+		x.idle = 60;
+		fd = fe_connect((int)id, 20000);
+		if (fd < 0) {
+			w->errors++;
+			printf("feclient xfer: transfer %ld: connect: %s\n", id,
+			       strerror(errno));
+			continue;
+		}
+		w->conns++;
+		if (do_xfer(fd, &x) == XFER_OK) {
+			w->completed += id % 2;
+			w->halfclosed += !(id % 2);
+			w->bytes += x.len;
+		} else {
+			w->errors++;
+			printf("feclient xfer: transfer %ld (%s of %zu bytes, local port %d): %s\n",
+			       id, kind, x.len, local_port(fd), x.why);
+		}
+		close(fd);
+	}
+	free(buf);
+	return NULL;
+}
+
+static void mode_xfer(void)
+{
+	long n = opt_count, i, half = 0, full = 0, bad = 0;
+	unsigned long long bytes = 0;
+	struct worker *ws;
+
+	if (opt_maxserved < 1)
+		opt_maxserved = 100;
+	raise_nofile(n + 64);
+	ws = run_workers(n, xfer_worker, deadline_all());
+	join_workers(ws, n);
+	for (i = 0; i < n; i++) {
+		if (ws[i].err[0])
+			fail("worker %ld: %s", i, ws[i].err);
+		half += ws[i].halfclosed;
+		full += ws[i].completed;
+		bad += ws[i].errors;
+		bytes += ws[i].bytes;
+	}
+	if (half + full + bad < opt_maxserved)
+		fail("only %ld of %ld transfers ran before -t (%ld failed)",
+		     half + full + bad, opt_maxserved, bad);
+	if (bad)
+		fail("%ld of %ld transfers failed (%ld half-close, %ld full close ok)",
+		     bad, opt_maxserved, half, full);
+	pass("%ld transfers: %ld half-close, %ld full close; %llu bytes echoed and verified",
+	     opt_maxserved, half, full, bytes);
+}
+
 static void mode_maxconn(void)
 {
 	long n = opt_count, i, served = 0, rejected = 0, hung = 0, bad = 0;
@@ -1221,6 +1307,7 @@ static const struct {
 	{ "soak", mode_soak },		{ "maxconn", mode_maxconn },
 	{ "idle", mode_idle },		{ "busy", mode_busy },
 	{ "listen", mode_listen },	{ "refused", mode_refused },
+	{ "xfer", mode_xfer },
 };
 
 static void usage(void)

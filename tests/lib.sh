@@ -19,6 +19,7 @@ PORT=${FE_PORT:-12345}
 SOAK_SECONDS=${SOAK_SECONDS:-60}
 RMMOD_LIMIT=${RMMOD_LIMIT:-2}
 W=/tmp/fe-suite
+FC_NS=""
 KMEMLEAK=/sys/kernel/debug/kmemleak
 }
 
@@ -146,10 +147,11 @@ dmesg_new() {
 	dmesg | tail -n +$(($(cat $W/dmark) + 1))
 }
 
-# feclient in the foreground; its output becomes TAP comments.
+# feclient in the foreground; its output becomes TAP comments. FC_NS, when
+# set, is a command that feclient runs under (net.sh: in_ns).
 fc() {
 	local rc
-	"$FC" "$@" > $W/fc.out 2>&1
+	$FC_NS "$FC" "$@" > $W/fc.out 2>&1
 	rc=$?
 	sed 's/^/# /' $W/fc.out
 	return $rc
@@ -164,7 +166,7 @@ fc_ok() {
 fc_bg() {
 	local name=$1
 	shift
-	"$FC" "$@" > $W/$name.out 2>&1 &
+	$FC_NS "$FC" "$@" > $W/$name.out 2>&1 &
 	echo $! > $W/$name.pid
 	echo $! >> $W/pids
 }

@@ -107,7 +107,8 @@ t_bad_params() {
 	for p in port=0 port=70000 port=-1 backlog=-1 backlog=0 max_conns=0 \
 		max_conns=-5 bufsize=0 addr=bogus addr=1.2.3.4.5 addr=::1::2 \
 		addr=256.1.1.1 idle_timeout=700000 spare_threads=5000 \
-		batch_conns=2000000; do
+		batch_conns=2000000 keepalive_idle=40000 keepalive_intvl=0 \
+		keepalive_cnt=0 keepalive_cnt=200 user_timeout=700000; do
 		dmesg_mark
 		if load "$p"; then
 			rmmod fastecho

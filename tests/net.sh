@@ -1,4 +1,276 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# net.sh: placeholder
+# net.sh: the real-network lane. fastecho listens in the guest's own network
+# namespace; the clients run in another one (fe-cli), joined to it by a veth
+# pair whose two ends delay, jitter, lose, reorder and duplicate packets
+# (netem) under a rate limit (tbf), as the kernel's net selftests build their
+# paths. Loopback never loses a packet; this path does, so what depends on
+# TCP's own retransmissions (echoes still in flight when a connection ends,
+# FINs, timeouts, teardown) is tested here. Sourced by suite.sh, after lib.sh.
+#
+# Addresses: 198.18.0.0/24 and 2001:db8::/64 (benchmarking and documentation
+# ranges), on a link that exists only inside the guest.
+
+fe_case net_xfer "net_xfer: 300 transfers over a lossy veth, half-close and full close, every byte back"
+fe_case net_soak "net_soak: random clients over a lossy veth, bytes verified"
+fe_case net_idle_timeout "net_idle_timeout: idle client closed, busy client kept, over a lossy veth"
+fe_case net_peers "net_peers: vanished peers (link down, total loss, namespace gone) and a peer that never reads end by keepalive/user_timeout"
+fe_case net_rmmod "net_rmmod: rmmod with clients over a lossy veth, reload echoes"
+
+NS=fe-cli
+IP=/fe/sbin/ip
+TC=/fe/sbin/tc
+SRV4=198.18.0.1
+CLI4=198.18.0.2
+SRV6=2001:db8::1
+CLI6=2001:db8::2
+# Both directions: 20 ms +- 5 ms, 2 % loss, 1 % duplicates, 10 % sent at
+# once out of order; then at most 20 Mbit/s.
+NETEM="delay 20ms 5ms loss 2% duplicate 1% reorder 10% 50%"
+TBF="rate 20mbit burst 32kbit latency 400ms"
+
+# in_ns CMD...: run CMD in the client's namespace.
+in_ns() {
+	$IP netns exec $NS "$@"
+}
+
+# impair DEV NETEM-ARGS... ([-n NS] first for the client's end): netem, with
+# tbf below it, on DEV's egress; "change" when DEV already has them.
+impair() {
+	local nsarg=""
+	if [ "$1" = -n ]; then
+		nsarg="-n $2"
+		shift 2
+	fi
+	local dev=$1 verb=add
+	shift
+	# shellcheck disable=SC2086
+	$TC $nsarg qdisc show dev "$dev" | grep -q netem && verb=change
+	# shellcheck disable=SC2086
+	$TC $nsarg qdisc $verb dev "$dev" root handle 1: netem "$@" || return 1
+	[ $verb = change ] && return 0
+	# shellcheck disable=SC2086
+	$TC $nsarg qdisc add dev "$dev" parent 1: handle 2: tbf $TBF
+}
+
+# impair_both NETEM-ARGS...: the same impairment in both directions.
+impair_both() {
+	impair fe-srv "$@" && impair -n $NS fe-cli "$@"
+}
+
+# net_up: the client namespace, the veth pair between it and us, addresses,
+# and the impairment ($NETEM). Fails the case when the kernel or the guest
+# lacks what it needs.
+net_up() {
+	local m
+	[ -x $IP ] && [ -x $TC ] || fail "no iproute2 in the guest (/fe/sbin)"
+	for m in veth sch_netem sch_tbf; do
+		[ -f /fe/kmod/$m.ko ] || continue
+		insmod /fe/kmod/$m.ko 2> $W/kmod.err ||
+			grep -q 'File exists' $W/kmod.err ||
+			fail "insmod $m: $(cat $W/kmod.err)"
+	done
+	$IP netns add $NS || fail "ip netns add $NS failed"
+	$IP link add fe-srv type veth peer name fe-cli netns $NS ||
+		fail "cannot create the veth pair (no veth in this kernel?)"
+	$IP addr add $SRV4/24 dev fe-srv
+	$IP addr add $SRV6/64 dev fe-srv nodad
+	$IP link set fe-srv up
+	$IP -n $NS link set lo up
+	$IP -n $NS addr add $CLI4/24 dev fe-cli
+	$IP -n $NS addr add $CLI6/64 dev fe-cli nodad
+	$IP -n $NS link set fe-cli up
+	wait_until 30 in_ns ping -c 1 -W 1 $SRV4 > /dev/null 2>&1 ||
+		fail "no route from $NS to $SRV4"
+	# shellcheck disable=SC2086
+	impair_both $NETEM || fail "cannot set up netem/tbf (no sch_netem or sch_tbf?)"
+	diag "lane: $CLI4/$CLI6 in $NS -> $SRV4/$SRV6, each way: netem $NETEM, tbf $TBF"
+}
+
+# net_down: remove the namespace and the veth pair (their sockets go with
+# them once no process holds the namespace).
+net_down() {
+	$IP netns del $NS 2> /dev/null
+	$IP link del fe-srv 2> /dev/null
+	return 0
+}
+
+# Server sockets on our port that TCP still owes the peer something on
+# (FIN_WAIT1 04, CLOSING 0B, LAST_ACK 09, in /proc/net/tcp{,6} hex states).
+owed_sockets() {
+	awk '$2 ~ /:3039$/ && ($4 == "04" || $4 == "0B" || $4 == "09") { n++ }
+		END { print n + 0 }' /proc/net/tcp /proc/net/tcp6
+}
+
+no_owed_sockets() {
+	[ "$(owed_sockets)" = 0 ]
+}
+
+# bytes_consistent: every byte received was sent back, nothing dropped, no
+# error, and bytes_in is what the clients sent ($1, when given).
+bytes_consistent() {
+	local bin bout drop err
+	bin=$(stat_get bytes_in) bout=$(stat_get bytes_out)
+	drop=$(stat_get bytes_dropped) err=$(stat_get errors)
+	diag "server: accepted $(stat_get accepted) bytes_in $bin bytes_out $bout bytes_dropped $drop errors $err resets $(stat_get resets)"
+	[ "$bin" = "$bout" ] || fail "bytes_in $bin != bytes_out $bout"
+	[ "$drop" = 0 ] || fail "bytes_dropped $drop"
+	[ "$err" = 0 ] || fail "errors $err"
+	[ -z "$1" ] || [ "$bin" = "$1" ] ||
+		fail "bytes_in $bin, but the clients sent $1"
+}
+
+t_net_xfer() {
+	FC_NS=in_ns
+	net_up
+	load_ok
+	fc xfer -h $SRV4,$SRV6 -c 16 -x 300 -n 150000 -t 900
+	rc=$?
+	wait_until 120 no_owed_sockets ||
+		diag "$(owed_sockets) server sockets still owe their peer after 120 s"
+	owed=$(owed_sockets)
+	[ $rc = 0 ] || fail "$(tail -n 1 $W/fc.out); server sockets left owing data or FIN: $owed"
+	[ "$owed" = 0 ] || fail "$owed server sockets still owe their peer data or a FIN"
+	wait_until 60 stat_is active 0 || fail "active $(stat_get active) after the transfers"
+	sent=$(sed -n 's/.*; \([0-9]*\) bytes echoed and verified.*/\1/p' $W/fc.out)
+	bytes_consistent "$sent"
+	unload_ok
+	net_down
+}
+
+t_net_soak() {
+	FC_NS=in_ns
+	net_up
+	load_ok
+	s=$((SOAK_SECONDS / 2))
+	[ $s -ge 10 ] || s=10
+	fc soak -h $SRV4,$SRV6 -c 8 -d $s -t $((s + 300)) ||
+		fail "$(grep -m 1 'worker' $W/fc.out || tail -n 1 $W/fc.out)"
+	wait_until 60 stat_is active 0 || fail "active $(stat_get active) after the soak"
+	wait_until 120 no_owed_sockets ||
+		fail "$(owed_sockets) server sockets still owe their peer after 120 s"
+	bin=$(stat_get bytes_in) bout=$(stat_get bytes_out) drop=$(stat_get bytes_dropped)
+	diag "server: accepted $(stat_get accepted) bytes_in $bin bytes_out $bout bytes_dropped $drop resets $(stat_get resets) errors $(stat_get errors)"
+	# Clients that reset mid-stream may leave bytes unechoed: counted.
+	[ "$bin" = $((bout + drop)) ] ||
+		fail "bytes_in $bin != bytes_out $bout + bytes_dropped $drop"
+	[ "$(stat_get errors)" = 0 ] || fail "errors $(stat_get errors)"
+	unload_ok
+	net_down
+}
+
+t_net_idle_timeout() {
+	FC_NS=in_ns
+	net_up
+	load_ok idle_timeout=3
+	fc_bg idle idle -h $SRV4 -a 2 -b 30 -t 60
+	fc_ok busy -h $SRV6 -d 9 -i 500 -t 60
+	fc_wait idle || fail "idle client: $(tail -n 1 $W/idle.out)"
+	it=$(stat_get idle_timeouts)
+	[ "$it" -ge 1 ] 2> /dev/null || fail "idle_timeouts is '$it' after an idle close"
+	unload_ok
+	net_down
+}
+
+# peers_gone WHAT N T0: wait for the N connections of WHAT to end, each
+# counted as a peer timeout (PT0 is the count before); say how long since T0
+# (an uptime_s value) it took.
+peers_gone() {
+	local want=$((PT0 + $2))
+	wait_until 120 stat_is active 0 ||
+		fail "$1: active $(stat_get active) 120 s later"
+	diag "$1: $2 connections ended after $(since "$3") s (keepalive_idle 2, intvl 1, cnt 3, user_timeout 8)"
+	[ "$(stat_get peer_timeouts)" -ge $want ] ||
+		fail "$1: peer_timeouts $(stat_get peer_timeouts), want >= $want"
+	PT0=$(stat_get peer_timeouts)
+}
+
+t_net_peers() {
+	FC_NS=in_ns
+	load_ok keepalive_idle=2 keepalive_intvl=1 keepalive_cnt=3 user_timeout=8
+	PT0=0
+
+	# Quiet connections whose link goes down, then the client dies unseen.
+	net_up
+	fc_bg hold hold -h $SRV4,$SRV6 -c 4 -r $W/r1 -u $W/stop -t 200
+	ready_or_fail hold $W/r1 60
+	t0=$(uptime_s)
+	$IP -n $NS link set fe-cli down
+	kill -KILL "$(cat $W/hold.pid)"
+	peers_gone "link down, idle" 4 "$t0"
+	net_down
+
+	# Streams when every packet starts to get lost.
+	net_up
+	fc_bg stream stream -h $SRV4,$SRV6 -c 4 -r $W/r2 -u $W/stop -t 200
+	ready_or_fail stream $W/r2 60
+	t0=$(uptime_s)
+	impair_both loss 100% || fail "cannot change netem to 100% loss"
+	kill -KILL "$(cat $W/stream.pid)"
+	peers_gone "100% loss, streaming" 4 "$t0"
+	net_down
+
+	# Streams whose namespace is deleted under them, veth and all.
+	net_up
+	fc_bg stream2 stream -h $SRV4,$SRV6 -c 4 -r $W/r3 -u $W/stop -t 200
+	ready_or_fail stream2 $W/r3 60
+	t0=$(uptime_s)
+	kill -STOP "$(cat $W/stream2.pid)"
+	net_down
+	kill -KILL "$(cat $W/stream2.pid)"
+	peers_gone "namespace deleted, streaming" 4 "$t0"
+
+	# A client that fills its window and never reads again.
+	net_up
+	fc_bg noread noread -h $SRV4 -c 3 -r $W/r4 -u $W/stop -t 200
+	ready_or_fail noread $W/r4 120
+	t0=$(uptime_s)
+	peers_gone "never reads" 3 "$t0"
+	touch $W/stop
+	fc_wait noread > /dev/null
+	net_down
+
+	[ "$(stat_get errors)" = 0 ] || fail "errors $(stat_get errors)"
+	FC_NS=""
+	fc_ok echo -n 10000 -t 30
+	t0=$(uptime_s)
+	unload_ok
+	diag "rmmod took $(since "$t0") s"
+}
+
+t_net_rmmod() {
+	# shellcheck disable=SC2034 # read by fc and fc_bg (lib.sh)
+	FC_NS=in_ns
+	net_up
+	load_ok max_conns=4096
+	fc_bg_nice hold hold -h $SRV4,$SRV6 -c 200 -r $W/r1 -u $W/stop -t 400
+	ready_or_fail hold $W/r1 300
+	fc_bg_nice noread noread -h $SRV4 -c 5 -r $W/r2 -u $W/stop -t 400
+	ready_or_fail noread $W/r2 120
+	fc_bg_nice stream stream -h $SRV4,$SRV6 -c 10 -r $W/r3 -u $W/stop -t 400
+	ready_or_fail stream $W/r3 120
+	fc_bg_nice flood flood -h $SRV4 -c 1 -d 300 -r $W/r4 -u $W/stop -t 350
+	ready_or_fail flood $W/r4 60
+	sleep 1
+	a=$(stat_get active)
+	diag "before rmmod: active $a, connection threads $(conn_threads)"
+	[ "$a" -ge 215 ] || fail "only $a active before rmmod (want >= 215)"
+	t0=$(uptime_s)
+	rmmod fastecho 2> $W/rmmod.err
+	rc=$?
+	dt=$(since "$t0")
+	left=$(all_fe_threads)
+	diag "rmmod took $dt s (status $rc); fastecho threads right after: $left"
+	touch $W/stop
+	for c in flood stream noread hold; do
+		fc_wait $c || fail "$c client: $(tail -n 1 $W/$c.out)"
+	done
+	[ "$rc" = 0 ] || fail "rmmod under load failed: $(cat $W/rmmod.err)"
+	[ "$left" = 0 ] || fail "$left fastecho threads still there after rmmod returned"
+	load_ok
+	fc_ok echo -h $SRV4 -n 100000 -t 120
+	fc_ok echo -h $SRV6 -n 1000 -t 120
+	unload_ok
+	net_down
+}

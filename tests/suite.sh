@@ -93,6 +93,7 @@ for sel in $selected; do
 		fi
 		wait "$p" 2>/dev/null
 	done
+	[ -e /run/netns/$NS ] && net_down
 	if is_loaded; then
 		rmmod fastecho 2>/dev/null
 		if [ $rc = 0 ]; then
