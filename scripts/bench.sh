@@ -356,9 +356,11 @@ md=$out/results.md
 		awk -v k="$kmem" 'BEGIN { printf "| idle conn Slab+KernelStack %.0f B | - | <= 49152 B | %s |\n", k, k <= 49152 ? "met" : sprintf("missed by %.0f B", k - 49152) }'
 	fi
 	echo
-	echo "What limits the missed ones: below, \"What limits the missed" \
-		"targets\" (kept by hand in bench/limits.md), and" \
-		"[profile.md](profile.md)."
+	if [[ "$out" -ef "$root/bench" ]]; then
+		echo "What limits the missed ones: [docs/benchmark.md](../docs/benchmark.md#what-limits-what)."
+	else
+		echo "What limits the missed ones: docs/benchmark.md, \"What limits what\"."
+	fi
 	if grep -qE '^[0-9]+,idle,' "$csv"; then
 		echo
 		echo "## Idle connections: memory per connection (lower is better)"
@@ -401,14 +403,6 @@ md=$out/results.md
 		echo "Idle runs: $(rounds_of idle fastecho) per server," \
 			"errors $(errors_of idle)."
 	fi
-	if [[ -f "$root/bench/limits.md" ]]; then
-		echo
-		echo "## What limits the missed targets"
-		echo
-		echo "(kept by hand in bench/limits.md, copied here by bench.sh)"
-		echo
-		cat "$root/bench/limits.md"
-	fi
 	if [[ -f "$root/bench/tried.md" ]]; then
 		echo
 		echo "## What was tried to make fastecho faster"
@@ -425,12 +419,6 @@ md=$out/results.md
 	echo "![latency percentiles](latency.png)"
 	echo
 	echo "Raw rounds: [results.csv](results.csv) (one row per run)."
-	if [[ "$out" -ef "$root/bench" ]]; then
-		echo
-		echo "See also [profile.md](profile.md) (where fastecho's time and" \
-			"memory go, measured suggestions) and" \
-			"[smp2/results.md](smp2/results.md) (the same with --smp 2)."
-	fi
 	if ((rc != 0)); then
 		echo
 		echo "**The guest run ended with status $rc**: some runs failed or are" \

@@ -1,9 +1,0 @@
-#!/bin/sh
-# SPDX-License-Identifier: GPL-2.0
-# rmmod_under_fire again and again in one boot (see README.md here)
-for i in 1 2 3 4; do
-  for b in 2 0; do
-    echo "=== round $i batch_conns=$b"
-    RM_EXTRA=batch_conns=$b sh /fe/tests/suite.sh --only rmmod_under_fire 2>&1 | grep -E "rmmod took|^not ok"
-  done
-done
