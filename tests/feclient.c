@@ -24,8 +24,9 @@
  *             random full echo / half-close / RST / early close; completed
  *             connections must echo exactly what was sent
  *   xfer      -x transfers, -c at a time, of 1 to -n bytes (default 200000)
- *             each, written while the echo is read; even ones end with a
- *             half-close (everything back, then EOF), odd ones with a full
+ *             each, written while the echo is read. One in three ends with
+ *             a half-close once everything is sent, one with a half-close
+ *             once everything is back (both then want EOF), one with a full
  *             close once everything is back. Every transfer runs to its end
  *             (60 s without progress is a stall); all failures are listed
  *   maxconn   -c attempts one after another, each probed with one echo:
@@ -365,6 +366,7 @@ struct xfer {
 	size_t len;
 	size_t chunk;		/* bytes per send() */
 	int halfclose;		/* shutdown(SHUT_WR) once everything is sent */
+	int shut_after_echo;	/* shutdown(SHUT_WR) once everything is back */
 	int expect_eof;		/* then require EOF after the last byte */
 	double deadline;
 	double idle;		/* if > 0: give up after this long without progress */
@@ -468,6 +470,10 @@ static enum xfer_res do_xfer(int fd, struct xfer *x)
 			x->recvd += n;
 			x->last_rx = now();
 			last_progress = x->last_rx;
+			if (x->recvd == x->len && x->shut_after_echo && !shut) {
+				shutdown(fd, SHUT_WR);
+				shut = 1;
+			}
 			if (x->recvd == x->len && !x->expect_eof &&
 			    x->sent == x->len)
 				return XFER_OK;
@@ -1089,13 +1095,17 @@ static void *xfer_worker(void *arg)
 	       (id = __atomic_fetch_add(&xfer_next, 1, __ATOMIC_RELAXED)) <
 	       opt_maxserved) {
 		struct xfer x = { 0 };
-		const char *kind = id % 2 ? "full close" : "half-close";
+		static const char *const kinds[] = { "half-close",
+			"half-close after the echo", "full close" };
+		const char *kind = kinds[id % 3];
 		int fd;
 
 		x.len = 1 + rnd(&w->seed) % cap;
 		x.buf = buf;
 		x.chunk = 1024 + rnd(&w->seed) % 32768;
-		x.halfclose = x.expect_eof = !(id % 2);
+		x.halfclose = id % 3 == 0;
+		x.shut_after_echo = id % 3 == 1;
+		x.expect_eof = id % 3 != 2;
 		x.deadline = deadline_all();
 		x.idle = 60;
 		fd = fe_connect((int)id, 20000);
@@ -1107,8 +1117,8 @@ static void *xfer_worker(void *arg)
 		}
 		w->conns++;
 		if (do_xfer(fd, &x) == XFER_OK) {
-			w->completed += id % 2;
-			w->halfclosed += !(id % 2);
+			w->completed += id % 3 == 2;
+			w->halfclosed += id % 3 != 2;
 			w->bytes += x.len;
 		} else {
 			w->errors++;

@@ -35,28 +35,29 @@ in_ns() {
 	$IP netns exec $NS "$@"
 }
 
-# impair DEV NETEM-ARGS... ([-n NS] first for the client's end): netem, with
-# tbf below it, on DEV's egress; "change" when DEV already has them.
-impair() {
-	local nsarg=""
+# shape [-n NS] DEV TBF NETEM-ARGS...: DEV's egress (in NS, for the client's
+# end) gets netem with NETEM-ARGS, and below it tbf ($TBF) when TBF is "tbf";
+# whatever DEV had before goes.
+shape() {
+	local nsarg="" dev tbf
 	if [ "$1" = -n ]; then
 		nsarg="-n $2"
 		shift 2
 	fi
-	local dev=$1 verb=add
-	shift
+	dev=$1 tbf=$2
+	shift 2
 	# shellcheck disable=SC2086
-	$TC $nsarg qdisc show dev "$dev" | grep -q netem && verb=change
-	# shellcheck disable=SC2086
-	$TC $nsarg qdisc $verb dev "$dev" root handle 1: netem "$@" || return 1
-	[ $verb = change ] && return 0
-	# shellcheck disable=SC2086
-	$TC $nsarg qdisc add dev "$dev" parent 1: handle 2: tbf $TBF
+	{
+		$TC $nsarg qdisc del dev "$dev" root 2> /dev/null
+		$TC $nsarg qdisc add dev "$dev" root handle 1: netem "$@" || return 1
+		[ "$tbf" = tbf ] || return 0
+		$TC $nsarg qdisc add dev "$dev" parent 1: handle 2: tbf $TBF
+	}
 }
 
-# impair_both NETEM-ARGS...: the same impairment in both directions.
-impair_both() {
-	impair fe-srv "$@" && impair -n $NS fe-cli "$@"
+# impair TBF NETEM-ARGS...: the same shape in both directions.
+impair() {
+	shape fe-srv "$@" && shape -n $NS fe-cli "$@"
 }
 
 # net_up: the client namespace, the veth pair between it and us, addresses,
@@ -84,7 +85,7 @@ net_up() {
 	wait_until 30 in_ns ping -c 1 -W 1 $SRV4 > /dev/null 2>&1 ||
 		fail "no route from $NS to $SRV4"
 	# shellcheck disable=SC2086
-	impair_both $NETEM || fail "cannot set up netem/tbf (no sch_netem or sch_tbf?)"
+	impair tbf $NETEM || fail "cannot set up netem/tbf (no sch_netem or sch_tbf?)"
 	diag "lane: $CLI4/$CLI6 in $NS -> $SRV4/$SRV6, each way: netem $NETEM, tbf $TBF"
 }
 
@@ -121,12 +122,13 @@ bytes_consistent() {
 		fail "bytes_in $bin, but the clients sent $1"
 }
 
-# xfer_over WHAT NETEM-ARGS...: the impairment both ways, then 300 transfers;
-# adds the bytes the clients sent to $W/sent, the failures to $W/bad.
+# xfer_over WHAT TBF NETEM-ARGS...: that shape both ways (see impair), then
+# 300 transfers; adds the bytes the clients sent to $W/sent, the failures to
+# $W/bad.
 xfer_over() {
 	local what=$1 sent
 	shift
-	impair_both "$@" || fail "cannot change netem to $*"
+	impair "$@" || fail "cannot change the lane to $*"
 	if fc xfer -h $SRV4,$SRV6 -c 16 -x 300 -n 150000 -t 900; then
 		sent=$(sed -n 's/.*; \([0-9]*\) bytes echoed and verified.*/\1/p' $W/fc.out)
 		echo $(($(cat $W/sent) + sent)) > $W/sent
@@ -136,18 +138,17 @@ xfer_over() {
 	fi
 }
 
-# Two paths: a short one that only loses and duplicates (the last segment
-# and FIN of an echo are often all that is in flight when its socket is
-# released), and a long one with the whole impairment.
+# Two paths: a short, fast one that only loses and duplicates, and the
+# lane's long one with the whole impairment.
 t_net_xfer() {
 	FC_NS=in_ns
 	net_up
 	load_ok
 	echo 0 > $W/sent
 	: > $W/bad
-	xfer_over "loss 2%" loss 2% duplicate 1%
+	xfer_over "loss 2%" notbf loss 2% duplicate 1%
 	# shellcheck disable=SC2086
-	xfer_over "lane" $NETEM
+	xfer_over "lane" tbf $NETEM
 	wait_until 120 no_owed_sockets ||
 		diag "$(owed_sockets) server sockets still owe their peer after 120 s"
 	owed=$(owed_sockets)
@@ -226,7 +227,7 @@ t_net_peers() {
 	fc_bg stream stream -h $SRV4,$SRV6 -c 4 -r $W/r2 -u $W/stop -t 200
 	ready_or_fail stream $W/r2 60
 	t0=$(uptime_s)
-	impair_both loss 100% || fail "cannot change netem to 100% loss"
+	impair notbf loss 100% || fail "cannot change netem to 100% loss"
 	kill -KILL "$(cat $W/stream.pid)"
 	peers_gone "100% loss, streaming" 4 "$t0"
 	net_down
