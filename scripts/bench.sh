@@ -103,6 +103,9 @@ guest_out=$work/guest.out
 
 # --- Run the guest --------------------------------------------------------------
 if [[ -z "$from" ]]; then
+	# What the build, the servers (liburing) and the plots need, as make
+	# run does.
+	"$root/scripts/setup.sh" >&2
 	# Generous limit: every run's own limit is enforced inside the guest;
 	# this only catches a guest that hangs. TCG is slow, so be kind.
 	if [[ -z "$timeout_s" ]]; then

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# check.sh: build fastecho.ko and the guest programs, boot the test kernel
-# in QEMU and run tests/suite.sh there, once per boot configuration.
+# check.sh: install what is missing (scripts/setup.sh), build fastecho.ko
+# and the guest programs, boot the test kernel in QEMU and run
+# tests/suite.sh there, once per boot configuration.
 #
 #   scripts/check.sh [--kernel NAME] [--boots "stock slub preempt"]
 #                    [--only "CASE[,CASE]"] [--soak SEC] [--extra-soak SEC]
@@ -51,13 +52,23 @@ while (($#)); do
 	--soak) soak=$2; shift 2 ;;
 	--extra-soak) extra_soak=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
-	-h | --help) sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "check.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
 
 outdir=$root/build/check
 mkdir -p "$outdir"
+
+# What the build and the guest need, before anything is built: the same
+# step as make run and CI. As a normal user with packages missing it
+# prints the sudo apt-get line; then nothing is built or booted.
+if ! "$root/scripts/setup.sh" >&2; then
+	echo "not ok 1 - setup: scripts/setup.sh failed (see above)"
+	echo "1..1"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
 
 n=0		# TAP number, over all boots
 passed=0
