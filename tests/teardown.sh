@@ -34,6 +34,10 @@ t_rmmod_under_fire() {
 	(rmmod fastecho 2> $W/rmmod.err; echo $? > $W/rmmod.rc; since "$t0" > $W/rmmod.dt) &
 	rmpid=$!
 	if ! wait_secs "$RMMOD_LIMIT" sh -c "! kill -0 $rmpid 2>/dev/null"; then
+		for p in $(pidof rmmod); do
+			diag "---- kernel stack of rmmod (pid $p)"
+			sed 's/^/#   /' /proc/$p/stack 2>/dev/null
+		done
 		touch $W/stop
 		fail "rmmod under load still running after $RMMOD_LIMIT s (hung?)"
 	fi
