@@ -15,15 +15,21 @@
 #   bulk_mib=256    MiB each way for the bulk run
 #   idle_conns=10000  connections for the idle memory run
 #   cec_conns=4     connect-echo-close cycles in flight
-#   workloads="idle pp1 pp32 pp1000 bulk cec"
+#   workloads="idle pp1 pp32 pp1000 bulk cec rmmod"
 #   servers="fastecho epoll uring"
+#   rmmod_runs=5    rmmod workload: runs, after the rounds (fastecho only)
 #   modargs=""      extra insmod arguments for fastecho (e.g. bufsize=65536)
 #
 # Servers: fastecho (the module, port 12345), /fe/bin/echo-epoll (12346),
 # /fe/bin/echo-uring (12347). Client: /fe/bin/fastecho-bench on 127.0.0.1.
 #
+# rmmod: how long rmmod takes under the load of the suite's rmmod_under_fire
+# case (1000 idle connections, 5 that never read, 20 streams, a connect
+# flood; the clients at nice 10), each run with a fresh module.
+#
 # Output, one line per run, parsed by scripts/bench.sh:
 #   CSV round=R workload=W server=S <the client's RESULT fields> [memory fields]
+#   CSV round=N workload=rmmod server=fastecho conns=ACTIVE secs=RMMOD_SECONDS ...
 # plus META lines (kernel, cpus, memory) and free-form progress lines.
 # Exit status: 0, or 1 when a server did not start or a run had errors.
 
@@ -35,14 +41,15 @@ warm=1
 bulk_mib=256
 idle_conns=10000
 cec_conns=4
-workloads="idle pp1 pp32 pp1000 bulk cec"
+workloads="idle pp1 pp32 pp1000 bulk cec rmmod"
 servers="fastecho epoll uring"
 modargs=""
+rmmod_runs=5
 
 for kv in "$@"; do
 	case "$kv" in
 	rounds=* | dur=* | warm=* | bulk_mib=* | idle_conns=* | cec_conns=* | \
-	workloads=* | servers=* | modargs=*)
+	workloads=* | servers=* | modargs=* | rmmod_runs=*)
 		eval "${kv%%=*}=\"\${kv#*=}\""
 		;;
 	*)
@@ -210,6 +217,67 @@ run_idle() {
 		"client_rss_kb=$client_rss kthreads=$threads drain_s=$drain_s"
 }
 
+# A file appears within $2 seconds, or the process $3 is gone: 0 if it is there.
+wait_file() {
+	i=0
+	while [ ! -e "$1" ] && [ $i -lt $(($2 * 10)) ]; do
+		kill -0 "$3" 2>/dev/null || break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -e "$1" ]
+}
+
+# One rmmod under load (run $1): a fresh module, the load of the suite's
+# rmmod_under_fire case built up step by step, then rmmod, timed. Prints
+# CSV fields.
+run_rmmod() {
+	d=/tmp/rmmod.$1
+	rm -rf "$d"
+	mkdir -p "$d"
+	# shellcheck disable=SC2086 # modargs is a word list
+	if ! insmod /fe/fastecho.ko port=12345 max_conns=4096 $modargs; then
+		echo "guest-bench: rmmod run $1: insmod failed" >&2
+		echo "errors=1 ok=0"
+		return
+	fi
+	[ "$1" = 1 ] && dmesg | grep 'fastecho: listening' | tail -n 1 >&2
+	err=0
+	pids=""
+	for c in "hold -c 1000" "noread -c 5" "stream -c 20" "flood -c 2 -d 600"; do
+		name=${c%% *}
+		# shellcheck disable=SC2086 # c is a word list
+		$bin/feclient $c -r "$d/$name.ready" -u "$d/stop" -t 900 \
+			>"$d/$name.out" 2>&1 &
+		pid=$!
+		pids="$pids $pid"
+		renice -n 10 -p $pid >/dev/null 2>&1
+		if ! wait_file "$d/$name.ready" 600 $pid; then
+			echo "guest-bench: rmmod run $1: $name client not ready:" \
+				"$(tail -n 1 "$d/$name.out")" >&2
+			err=1
+			break
+		fi
+	done
+	sleep 1
+	active=$(fastecho_active)
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	rmmod fastecho 2>"$d/rmmod.err" || err=1
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	left=$(cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^fastecho')
+	touch "$d/stop"
+	for pid in $pids; do
+		wait "$pid" || err=1
+	done
+	[ "$left" = 0 ] || err=1
+	[ $err = 0 ] || echo "guest-bench: rmmod run $1: errors (rmmod:" \
+		"$(cat "$d/rmmod.err"), $left threads left); clients:" \
+		"$(tail -q -n 1 "$d"/*.out | tr '\n' ' ')" >&2
+	grep -q '^fastecho ' /proc/modules && rmmod fastecho
+	echo "conns=$active secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')" \
+		"errors=$err ok=$((1 - err)) kthreads=$left"
+}
+
 # One workload against one server.
 run_one() {
 	w=$1
@@ -254,8 +322,12 @@ echo "META kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)" \
 	"memtotal_kb=$(meminfo MemTotal)" \
 	"cpu=\"$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)\""
 echo "META params rounds=$rounds dur=$dur warm=$warm bulk_mib=$bulk_mib" \
-	"idle_conns=$idle_conns cec_conns=$cec_conns modargs=\"$modargs\""
+	"idle_conns=$idle_conns cec_conns=$cec_conns rmmod_runs=$rmmod_runs" \
+	"modargs=\"$modargs\""
 
+# The round workloads (all but rmmod); with none, no server is started.
+rounds_w=$(echo " $workloads " | sed 's/ rmmod / /g')
+[ -n "$(echo $rounds_w)" ] || servers=""
 for srv in $servers; do
 	case "$srv" in
 	fastecho)
@@ -278,8 +350,8 @@ done
 
 # --- Rounds ------------------------------------------------------------------
 r=1
-while [ $r -le "$rounds" ]; do
-	for w in $workloads; do
+while [ -n "$servers" ] && [ $r -le "$rounds" ]; do
+	for w in $rounds_w; do
 		for srv in $(rotate $r $servers); do
 			echo "guest-bench: round $r $w $srv ($(date +%T))" >&2
 			res=$(run_one "$w" "$srv")
@@ -301,4 +373,19 @@ if grep -q '^fastecho ' /proc/modules; then
 	rmmod fastecho
 	dmesg | grep 'fastecho: unloaded' | tail -n 1
 fi
+
+# --- rmmod under load -----------------------------------------------------------
+case " $workloads " in
+*" rmmod "*)
+	i=1
+	while [ $i -le "$rmmod_runs" ]; do
+		echo "guest-bench: rmmod run $i ($(date +%T))" >&2
+		res=$(run_rmmod $i)
+		echo "CSV round=$i workload=rmmod server=fastecho $res"
+		case "$res" in *errors=0*) ;; *) status=1 ;; esac
+		sleep 2
+		i=$((i + 1))
+	done
+	;;
+esac
 exit $status

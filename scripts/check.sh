@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# check.sh: build fastecho.ko and the guest programs, boot the test kernel
-# in QEMU and run tests/suite.sh there, once per boot configuration.
+# check.sh: install what is missing (scripts/setup.sh), build fastecho.ko
+# and the guest programs, boot the test kernel in QEMU and run
+# tests/suite.sh there, once per boot configuration.
 #
 #   scripts/check.sh [--kernel NAME] [--boots "stock slub preempt"]
 #                    [--only "CASE[,CASE]"] [--soak SEC] [--extra-soak SEC]
@@ -16,10 +17,15 @@
 # (preempt=full). On 6.1 all three run by default, elsewhere only stock.
 # The soak case runs SOAK_SECONDS (--soak, default 60) on the stock boot and
 # --extra-soak (default 20) seconds on the others and on the debug kernel;
-# its TAP name says which. The guest time limit per boot (--timeout, or
-# CHECK_TIMEOUT) is 900 s, 1200 s with slub_debug, 3000 s on debug.
-# RMMOD_LIMIT is how long rmmod under load may take (default 2 s, 4 s on
-# the slub_debug boot, 30 s on the debug kernel); the TAP name says which.
+# its TAP name says which.
+#
+# Time limits say "it did not hang", never how fast: FE_TIME_SCALE (the
+# suite's and feclient's time limits are multiplied by it) is 1 on the
+# stock and preempt=full boots of 6.1 and 6.12, 2 on rt and with
+# slub_debug, 10 on the debug kernel. RMMOD_LIMIT, the seconds rmmod under
+# load may take before it counts as hung, is 60 times that. The guest time
+# limit per boot (--timeout, or CHECK_TIMEOUT) is 1800 s, 2400 s with
+# slub_debug, 7200 s on debug. Each can be set in the environment.
 #
 # Output: TAP, each name prefixed with KERNEL/BOOT, one extra test per boot
 # for the guest itself (finished in time, no kernel splat), and the last
@@ -51,13 +57,23 @@ while (($#)); do
 	--soak) soak=$2; shift 2 ;;
 	--extra-soak) extra_soak=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
-	-h | --help) sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "check.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
 
 outdir=$root/build/check
 mkdir -p "$outdir"
+
+# What the build and the guest need, before anything is built: the same
+# step as make run and CI. As a normal user with packages missing it
+# prints the sudo apt-get line; then nothing is built or booted.
+if ! "$root/scripts/setup.sh" >&2; then
+	echo "not ok 1 - setup: scripts/setup.sh failed (see above)"
+	echo "1..1"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
 
 n=0		# TAP number, over all boots
 passed=0
@@ -112,26 +128,25 @@ run_boot() {
 	# the extra boots and on the (much slower) debug kernel.
 	s=$soak
 	[[ "$b" == stock && "$k" != debug ]] || s=$extra_soak
-	tmo=${timeout_s:-900}
+	tmo=${timeout_s:-1800}
 	if [[ -z "$timeout_s" ]]; then
-		[[ "$b" != slub ]] || tmo=1200
-		[[ "$k" != debug ]] || tmo=3000
+		[[ "$b" != slub ]] || tmo=2400
+		[[ "$k" != debug ]] || tmo=7200
 	fi
 	tag="$k/$b"
 	raw=$outdir/$k-$b.out
 	err=$outdir/$k-$b.vm.log
-	# rmmod under load: 2 s on the production configurations (stock and
-	# preempt=full boots of 6.1, 6.12, rt), the number. 4 s with
-	# slub_debug=FZPU, whose poisoning slows every free of the teardown
-	# (measured there under load: 1.6, 1.8, 2.2 s, and 3.8 s with other
-	# guests on the host). 30 s on the debug kernel (KASAN, lockdep and
-	# kmemleak on TCG make everything about ten times slower).
-	local rl=${RMMOD_LIMIT:-2}
-	if [[ -z "${RMMOD_LIMIT:-}" ]]; then
-		[[ "$b" != slub ]] || rl=4
-		[[ "$k" != debug ]] || rl=30
+	# Slower configurations get longer limits: slub_debug poisons every
+	# free, rt and the debug kernel (KASAN, lockdep, kmemleak) are slower
+	# at everything under TCG.
+	local ts=${FE_TIME_SCALE:-1}
+	if [[ -z "${FE_TIME_SCALE:-}" ]]; then
+		[[ "$b" != slub && "$k" != rt ]] || ts=2
+		[[ "$k" != debug ]] || ts=10
 	fi
-	args=(env SOAK_SECONDS="$s" RMMOD_LIMIT="$rl" /fe/tests/suite.sh)
+	local rl=${RMMOD_LIMIT:-$((60 * ts))}
+	args=(env SOAK_SECONDS="$s" FE_TIME_SCALE="$ts" RMMOD_LIMIT="$rl"
+		/fe/tests/suite.sh)
 	rm -f "$raw.status"
 	[[ -z "$only" ]] || args+=(--only "$only")
 
@@ -144,7 +159,7 @@ run_boot() {
 			kmod_args+=(--kmod "$m")
 	done
 
-	echo "# $tag: booting (append '${append}', soak ${s}s, timeout ${tmo}s)"
+	echo "# $tag: booting (append '${append}', soak ${s}s, time scale $ts, timeout ${tmo}s)"
 	local t0=$SECONDS
 	# The suite's TAP, renumbered and prefixed with KERNEL/BOOT as it comes.
 	while IFS= read -r line; do

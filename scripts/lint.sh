@@ -14,6 +14,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Install what lint needs (shellcheck, sparse, ...) first, as make run does.
+"$root/scripts/setup.sh" >&2
 cache=${FASTECHO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fastecho}
 lint=$cache/lint
 tarball=$(ls /usr/src/linux-source-6.1.tar.xz 2>/dev/null || true)

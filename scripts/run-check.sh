@@ -26,7 +26,8 @@ tap() { # tap STATUS NAME
 		failed=$((failed + 1))
 	fi
 }
-# wait_for PATTERN SECONDS: until the console shows PATTERN
+# wait_for PATTERN SECONDS: until the console shows PATTERN. Every time
+# limit here only catches a hang.
 wait_for() {
 	local t=0
 	until grep -q "$1" "$out" 2>/dev/null; do
@@ -59,7 +60,7 @@ msg="hello from the host $$"
 for _ in 1 2 3 4 5; do
 	if exec 4<>"/dev/tcp/127.0.0.1/$port"; then
 		printf '%s\n' "$msg" >&4
-		if IFS= read -r -t 20 reply <&4 && [[ $reply == "$msg" ]]; then
+		if IFS= read -r -t 60 reply <&4 && [[ $reply == "$msg" ]]; then
 			st=0
 		fi
 		exec 4>&-
@@ -78,7 +79,7 @@ tap $st "make run: guest shell reads /proc/net/fastecho"
 echo exit >&3
 st=0
 wait_for 'fastecho: unloaded: 1 connections served' 60 || st=1
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
 	kill -0 "$qpid" 2>/dev/null || break
 	sleep 0.2
 done

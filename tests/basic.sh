@@ -15,7 +15,7 @@ t_load() {
 	dmesg_mark
 	load_ok
 	is_loaded || fail "insmod succeeded but fastecho is not in /proc/modules"
-	wait_until 5 test "$(listener_threads)" -eq 1 ||
+	wait_until 30 test "$(listener_threads)" -eq 1 ||
 		fail "$(listener_threads) listener threads named fastecho, want 1"
 	dmesg_new | grep -q "fastecho: listening on \[::\]:$PORT" ||
 		fail "no 'fastecho: listening on [::]:$PORT' line in dmesg"
@@ -39,18 +39,18 @@ t_load() {
 
 t_echo() {
 	load_ok
-	out=$(echo "hello fastecho" | timeout 10 nc 127.0.0.1 $PORT)
+	out=$(echo "hello fastecho" | timeout "$(tmo 30)" nc 127.0.0.1 $PORT)
 	[ "$out" = "hello fastecho" ] || fail "busybox nc got '$out'"
-	# busybox telnet reads a pipe: keep it open long enough for the echo.
-	(printf 'hello telnet\r\n'; sleep 2) | timeout 10 telnet 127.0.0.1 $PORT \
-		> $W/telnet.out 2>&1
+	# busybox telnet reads a pipe: keep it open until the echo is there.
+	(printf 'hello telnet\r\n'; wait_until 30 grep -q 'hello telnet' $W/telnet.out) |
+		timeout "$(tmo 40)" telnet 127.0.0.1 $PORT > $W/telnet.out 2>&1
 	grep -q 'hello telnet' $W/telnet.out ||
 		fail "busybox telnet got '$(head -c 100 $W/telnet.out | tr -d '\r\n')'"
 	head -c 65536 /dev/urandom > $W/blob64k
-	timeout 20 nc 127.0.0.1 $PORT < $W/blob64k > $W/blob64k.out
+	timeout "$(tmo 60)" nc 127.0.0.1 $PORT < $W/blob64k > $W/blob64k.out
 	cmp -s $W/blob64k $W/blob64k.out ||
 		fail "busybox nc: 64 KiB file came back as $(wc -c < $W/blob64k.out) different bytes"
-	wait_until 5 stat_is active 0 || fail "active $(stat_get active) after clients left"
+	wait_until 30 stat_is active 0 || fail "active $(stat_get active) after clients left"
 	[ "$(stat_get accepted)" -ge 3 ] || fail "accepted $(stat_get accepted), want >= 3"
 	[ "$(stat_get bytes_in)" = "$(stat_get bytes_out)" ] ||
 		fail "bytes_in $(stat_get bytes_in) != bytes_out $(stat_get bytes_out)"
@@ -63,13 +63,13 @@ t_binary() {
 	head -c 1048576 /dev/urandom > $W/blob
 	head -c 65536 /dev/zero >> $W/blob
 	head -c 1048576 /dev/urandom >> $W/blob
-	fc_ok echo -f $W/blob -t 60
-	timeout 60 nc 127.0.0.1 $PORT < $W/blob > $W/blob.out
+	fc_ok echo -f $W/blob -t 120
+	timeout "$(tmo 120)" nc 127.0.0.1 $PORT < $W/blob > $W/blob.out
 	cmp -s $W/blob $W/blob.out ||
 		fail "busybox nc: $(wc -c < $W/blob) bytes sent, $(wc -c < $W/blob.out) back or different"
-	fc_ok echo -n 8192 -w 1 -t 60
-	fc_ok pipeline -n 10000 -m 16 -t 60
-	wait_until 5 stat_is active 0 || fail "active $(stat_get active) after clients left"
+	fc_ok echo -n 8192 -w 1 -t 120
+	fc_ok pipeline -n 10000 -m 16 -t 120
+	wait_until 30 stat_is active 0 || fail "active $(stat_get active) after clients left"
 	[ "$(stat_get bytes_in)" = "$(stat_get bytes_out)" ] ||
 		fail "bytes_in $(stat_get bytes_in) != bytes_out $(stat_get bytes_out)"
 	unload_ok
@@ -80,13 +80,13 @@ t_halfclose_rst() {
 	fc_ok halfclose -n 300000 -t 30
 	fc_ok halfclose -n 1 -t 30
 	fc_ok rst -c 100 -n 32768 -t 60
-	wait_until 10 stat_is active 0 ||
-		fail "active $(stat_get active) 10 s after 100 clients reset"
-	wait_until 10 conn_threads_settled ||
+	wait_until 30 stat_is active 0 ||
+		fail "active $(stat_get active) $(tmo 30) s after 100 clients reset"
+	wait_until 30 conn_threads_settled ||
 		fail "$(conn_threads) connection threads left after resets (spare_threads=$(spare_allowed))"
 	diag_spare
 	fc_ok echo -n 100000 -t 30
-	wait_until 5 stat_is active 0 || fail "active $(stat_get active) at the end"
+	wait_until 30 stat_is active 0 || fail "active $(stat_get active) at the end"
 	acc=$(stat_get accepted)
 	[ "$acc" = 103 ] || fail "accepted $acc, want 103 (2 half-close + 100 reset + 1 echo)"
 	[ "$(stat_rows)" = 0 ] || fail "$(stat_rows) connection rows with no client"
@@ -107,10 +107,10 @@ t_concurrent() {
 	[ "$n" = 1000 ] || fail "$n connection threads with 1000 clients connected"
 	touch $W/stop
 	fc_wait hold || fail "hold client: $(tail -n 1 $W/hold.out)"
-	wait_until 60 conn_threads_settled ||
-		fail "$(conn_threads) connection threads 60 s after the clients closed (spare_threads=$(spare_allowed))"
+	wait_until 120 conn_threads_settled ||
+		fail "$(conn_threads) connection threads $(tmo 120) s after the clients closed (spare_threads=$(spare_allowed))"
 	diag_spare
-	wait_until 10 stat_is active 0 || fail "active $(stat_get active) after the clients closed"
+	wait_until 30 stat_is active 0 || fail "active $(stat_get active) after the clients closed"
 	unload_ok
 }
 
@@ -118,8 +118,8 @@ t_ipv6() {
 	load_ok
 	fc_ok echo -h 127.0.0.1 -n 50000 -t 30
 	fc_ok echo -h ::1 -n 50000 -t 30
-	fc_bg hold hold -h ::1,127.0.0.1 -c 2 -r $W/ready -u $W/stop -t 30
-	ready_or_fail hold $W/ready 10
+	fc_bg hold hold -h ::1,127.0.0.1 -c 2 -r $W/ready -u $W/stop -t 60
+	ready_or_fail hold $W/ready 30
 	grep -q '\[::1\]:' /proc/net/fastecho ||
 		fail "no [::1]:port peer row in /proc/net/fastecho"
 	grep -q ' 127\.0\.0\.1:[0-9]' /proc/net/fastecho ||

@@ -4,6 +4,9 @@
  * modes. Every mode checks one thing, exits 0 when it holds and otherwise
  * prints one line saying why and exits 1. Nothing may hang: every wait has
  * a deadline, and a hard alarm ends the process (exit 3) past the -t limit.
+ * Deadlines only catch a hang: the environment variable FE_TIME_SCALE (a
+ * number, default 1; the suite sets it for slow kernels) multiplies every
+ * time limit (-t, -b and the waits inside), never a duration (-d, -i, -a).
  *
  *   feclient MODE [options]
  *
@@ -96,6 +99,7 @@ static const char *opt_until;
 static const char *opt_keep;
 static unsigned int opt_seed;
 static int opt_quiet;
+static double time_scale = 1;
 static volatile sig_atomic_t stop_flag;
 
 /* ---- reporting ---------------------------------------------------------- */
@@ -159,6 +163,12 @@ static double now(void)
 }
 
 static double t_start;
+
+/* A time limit of @ms milliseconds, times FE_TIME_SCALE. */
+static int limit_ms(int ms)
+{
+	return (int)(ms * time_scale);
+}
 
 /* Milliseconds left until @deadline (absolute, from now()), at least 0. */
 static int ms_left(double deadline)
@@ -827,7 +837,7 @@ static void *stream_worker(void *arg)
 		x.chunk = 4096;
 		/* a stall is 20 s without progress (debug kernels are slow) */
 		x.deadline = w->end;
-		x.idle = 20;
+		x.idle = 20 * time_scale;
 		r = do_xfer(fd, &x);
 		w->bytes += x.recvd;
 		if (r == XFER_OK) {
@@ -868,7 +878,7 @@ static void *soak_worker(void *arg)
 		enum xfer_res res;
 
 		/* SYNs get lost on the real-network lane: retried 1, 3, 7 s */
-		fd = fe_connect(w->id + (int)w->conns, 30000);
+		fd = fe_connect(w->id + (int)w->conns, limit_ms(30000));
 		if (fd < 0) {
 			snprintf(w->err, sizeof(w->err),
 				 "connect #%ld: %s", w->conns, strerror(errno));
@@ -887,7 +897,7 @@ static void *soak_worker(void *arg)
 		x.len = len;
 		/* a stall is 60 s without progress; the run as a whole has -t */
 		x.deadline = deadline_all();
-		x.idle = 60;
+		x.idle = 60 * time_scale;
 		if (kind < 60) {
 			/* complete echo, then a normal close */
 			res = do_xfer(fd, &x);
@@ -980,8 +990,8 @@ static void keep_failures(struct worker *ws, long n)
 	fflush(stdout);
 	touch(opt_keep);
 	stop_flag = 0;
-	alarm(70);
-	hold_until(now() + 60);
+	alarm(70 * time_scale);
+	hold_until(now() + 60 * time_scale);
 	for (i = 0; i < n; i++)
 		if (ws[i].stuck_fd >= 0)
 			close(ws[i].stuck_fd);
@@ -1107,8 +1117,8 @@ static void *xfer_worker(void *arg)
 		x.shut_after_echo = id % 3 == 1;
 		x.expect_eof = id % 3 != 2;
 		x.deadline = deadline_all();
-		x.idle = 60;
-		fd = fe_connect((int)id, 20000);
+		x.idle = 60 * time_scale;
+		fd = fe_connect((int)id, limit_ms(30000));
 		if (fd < 0) {
 			w->errors++;
 			printf("feclient xfer: transfer %ld: connect: %s\n", id,
@@ -1181,7 +1191,7 @@ static void mode_maxconn(void)
 			rejected++;
 			continue;
 		}
-		r = probe_echo(fds[i], i, 3000, why, sizeof(why));
+		r = probe_echo(fds[i], i, limit_ms(10000), why, sizeof(why));
 		if (r == 0) {
 			served++;
 			continue;
@@ -1202,7 +1212,7 @@ static void mode_maxconn(void)
 	for (i = 0; i < n; i++) {
 		if (fds[i] < 0)
 			continue;
-		if (probe_echo(fds[i], i + n, 5000, why, sizeof(why)))
+		if (probe_echo(fds[i], i + n, limit_ms(10000), why, sizeof(why)))
 			fail("served connection %ld stopped echoing: %s", i, why);
 	}
 	printf("feclient maxconn: served %ld rejected %ld hung %ld other %ld\n",
@@ -1229,10 +1239,10 @@ static void mode_idle(void)
 	int fd;
 	ssize_t r;
 
-	fd = fe_connect(0, 5000);
+	fd = fe_connect(0, limit_ms(20000));
 	if (fd < 0)
 		fail("connect: %s", strerror(errno));
-	if (probe_echo(fd, 1, 5000, why, sizeof(why)))
+	if (probe_echo(fd, 1, limit_ms(10000), why, sizeof(why)))
 		fail("first echo: %s", why);
 	t0 = now();
 	touch(opt_ready);
@@ -1257,12 +1267,12 @@ static void mode_busy(void)
 	long k = 0;
 	int fd;
 
-	fd = fe_connect(0, 5000);
+	fd = fe_connect(0, limit_ms(20000));
 	if (fd < 0)
 		fail("connect: %s", strerror(errno));
 	touch(opt_ready);
 	while (now() < end) {
-		if (probe_echo(fd, k, 5000, why, sizeof(why)))
+		if (probe_echo(fd, k, limit_ms(10000), why, sizeof(why)))
 			fail("echo %ld at %.1f s: %s", k, now() - t_start, why);
 		k++;
 		usleep(opt_interval * 1000);
@@ -1296,7 +1306,7 @@ static void mode_listen(void)
 
 static void mode_refused(void)
 {
-	int fd = fe_connect(0, 5000);
+	int fd = fe_connect(0, limit_ms(20000));
 
 	if (fd >= 0)
 		fail("connected; expected ECONNREFUSED");
@@ -1368,6 +1378,11 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
+	if (getenv("FE_TIME_SCALE") && atof(getenv("FE_TIME_SCALE")) > 0)
+		time_scale = atof(getenv("FE_TIME_SCALE"));
+	opt_timeout *= time_scale;
+	if (opt_max >= 0)
+		opt_max *= time_scale;
 	if (opt_timeout < 2)
 		opt_timeout = 2;
 	if (opt_count < 1)

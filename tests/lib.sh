@@ -6,9 +6,15 @@
 # foreground and background, waiting, memory accounting. Sourced by
 # suite.sh; the area files (basic.sh, limits.sh, ...) define the cases.
 #
-# Environment: SOAK_SECONDS (default 60), RMMOD_LIMIT (seconds rmmod may
-# take under load, default 2), FE_KO (default /fe/fastecho.ko), FE_PORT
-# (default 12345), FECLIENT (default /fe/bin/feclient).
+# Environment: SOAK_SECONDS (default 60), FE_TIME_SCALE (a whole number,
+# default 1: every time limit of the suite and of feclient is multiplied
+# by it; check.sh sets it per kernel and boot), RMMOD_LIMIT (seconds rmmod
+# under load may take before it counts as hung, default 60 times
+# FE_TIME_SCALE), FE_KO (default /fe/fastecho.ko), FE_PORT (default
+# 12345), FECLIENT (default /fe/bin/feclient).
+#
+# Time limits only say "it did not hang": far above what anything takes,
+# never a speed target (speeds are benchmark figures, make bench).
 
 # Read by the area files.
 # shellcheck disable=SC2034
@@ -17,7 +23,8 @@ KO=${FE_KO:-/fe/fastecho.ko}
 FC=${FECLIENT:-/fe/bin/feclient}
 PORT=${FE_PORT:-12345}
 SOAK_SECONDS=${SOAK_SECONDS:-60}
-RMMOD_LIMIT=${RMMOD_LIMIT:-2}
+TSCALE=${FE_TIME_SCALE:-1}
+RMMOD_LIMIT=${RMMOD_LIMIT:-$((60 * TSCALE))}
 W=/tmp/fe-suite
 FC_NS=""
 KMEMLEAK=/sys/kernel/debug/kmemleak
@@ -102,8 +109,21 @@ all_fe_threads() {
 	cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^fastecho'
 }
 
-# wait_until SECONDS COMMAND...: poll until COMMAND succeeds; 1 on timeout.
+# tmo SECONDS: a time limit, times FE_TIME_SCALE.
+tmo() {
+	echo $(($1 * TSCALE))
+}
+
+# wait_until SECONDS COMMAND...: poll until COMMAND succeeds; 1 once
+# SECONDS times FE_TIME_SCALE have passed (wait_secs: exactly SECONDS).
 wait_until() {
+	local limit
+	limit=$(tmo "$1")
+	shift
+	wait_secs "$limit" "$@"
+}
+
+wait_secs() {
 	local limit=$1 t0
 	shift
 	t0=$(uptime_s)
@@ -179,7 +199,7 @@ ready_or_fail() {
 	wait_until "$3" sh -c "[ -e $2 ] || ! kill -0 $pid 2>/dev/null"
 	if [ ! -e "$2" ]; then
 		touch $W/stop
-		kill -0 $pid 2>/dev/null && diag "$1: not ready in $3 s"
+		kill -0 $pid 2>/dev/null && diag "$1: not ready in $(tmo "$3") s"
 		fc_wait "$1"
 		fail "$1 client: $(tail -n 1 $W/$1.out)"
 	fi

@@ -53,7 +53,7 @@ t_max_conns() {
 	# max_conns is writable at run time.
 	echo 1 > /sys/module/fastecho/parameters/max_conns ||
 		fail "cannot write parameters/max_conns"
-	wait_until 10 stat_is active 0 || fail "active $(stat_get active) after clients closed"
+	wait_until 30 stat_is active 0 || fail "active $(stat_get active) after clients closed"
 	fc_ok maxconn -c 3 -x 1 -t 30
 	grep -q 'served 1 rejected 2' $W/fc.out ||
 		fail "max_conns=1 at run time: $(tail -n 1 $W/fc.out)"
@@ -62,8 +62,8 @@ t_max_conns() {
 
 t_idle_timeout() {
 	load_ok idle_timeout=3
-	fc_bg idle idle -a 2 -b 12 -t 40
-	fc_ok busy -d 9 -i 500 -t 40
+	fc_bg idle idle -a 2 -b 30 -t 60
+	fc_ok busy -d 9 -i 500 -t 60
 	fc_wait idle || fail "idle client: $(tail -n 1 $W/idle.out)"
 	it=$(stat_get idle_timeouts)
 	[ "$it" -ge 1 ] 2>/dev/null || fail "idle_timeouts is '$it' after an idle close"
@@ -74,7 +74,7 @@ t_port_in_use() {
 	slab0=$(slab_kb $W/slab.before) sun0=$(sunreclaim_kb)
 	# An IPv6 dual-stack listener on [::]
 	fc_bg listen listen -h :: -p $PORT -r $W/ready -u $W/stop -t 60
-	ready_or_fail listen $W/ready 10
+	ready_or_fail listen $W/ready 30
 	port_busy_check "feclient on [::]:$PORT"
 	# 20 more tries: a leak per failure would add up
 	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
@@ -86,7 +86,7 @@ t_port_in_use() {
 	nc -l -p $PORT > /dev/null 2>&1 &
 	ncpid=$!
 	echo $ncpid >> $W/pids
-	wait_until 5 sh -c "netstat -ltn | grep -q ':$PORT '" || fail "busybox nc -l did not listen"
+	wait_until 30 sh -c "netstat -ltn | grep -q ':$PORT '" || fail "busybox nc -l did not listen"
 	port_busy_check "busybox nc -l on 0.0.0.0:$PORT"
 	kill $ncpid
 	wait $ncpid 2>/dev/null
@@ -96,7 +96,7 @@ t_port_in_use() {
 	[ $((slab1 - slab0)) -le "$(slab_limit_kb 512)" ] ||
 		fail "slab grew by $((slab1 - slab0)) kB over 22 failed loads"
 	# The port is free again: now it loads and echoes.
-	wait_until 10 sh -c "! netstat -ltn | grep -q ':$PORT '"
+	wait_until 30 sh -c "! netstat -ltn | grep -q ':$PORT '"
 	load_ok
 	fc_ok echo -n 1000 -t 20
 	unload_ok

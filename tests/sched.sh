@@ -15,21 +15,31 @@ sched_policies() {
 	done
 }
 
+# policies_match PATTERN: sched_policies matches PATTERN.
+policies_match() {
+	# shellcheck disable=SC2254 # a pattern on purpose
+	case "$(sched_policies)" in
+	$1) return 0 ;;
+	esac
+	return 1
+}
+
 # sched_check MODE N WANT [SLEEP]: N feclient connections in MODE (stream:
 # echoing all the time; hold: one echo each, then quiet), SLEEP seconds,
 # then compare their threads' policies with WANT (a pattern for
-# sched_policies), and release them.
+# sched_policies; until they match, or a time limit), and release them.
 sched_check() {
 	rm -f $W/ready $W/stop
 	fc_bg sc "$1" -c "$2" -r $W/ready -u $W/stop -t 60
 	ready_or_fail sc $W/ready 50
 	sleep "${4:-0.5}"
+	wait_until 30 policies_match "$3"
 	got=$(sched_policies)
 	what="$2 $1 connections, batch_conns=$(cat $P/batch_conns)"
 	diag "$what: policies $got"
 	touch $W/stop
 	fc_wait sc > /dev/null || fail "$1 client: $(tail -n 1 $W/sc.out)"
-	wait_until 10 stat_is active 0 || fail "active $(stat_get active) after $1"
+	wait_until 30 stat_is active 0 || fail "active $(stat_get active) after $1"
 	# $3 is a pattern on purpose
 	# shellcheck disable=SC2254
 	case "$got" in

@@ -27,8 +27,8 @@ soak_run() {
 		fail "$(grep -m 1 'worker' $W/soak.out)"
 	fi
 	fc_wait soak || fail "$(tail -n 1 $W/soak.out)"
-	wait_until 20 stat_is active 0 || fail "active $(stat_get active) 20 s after the soak"
-	wait_until 10 conn_threads_settled ||
+	wait_until 60 stat_is active 0 || fail "active $(stat_get active) $(tmo 60) s after the soak"
+	wait_until 60 conn_threads_settled ||
 		fail "$(conn_threads) connection threads after the soak (spare_threads=$(spare_allowed))"
 	diag_spare
 	bin=$(stat_get bytes_in) bout=$(stat_get bytes_out) drop=$(stat_get bytes_dropped)
