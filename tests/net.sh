@@ -207,47 +207,47 @@ peers_gone() {
 	PT0=$(stat_get peer_timeouts)
 }
 
+# peers_vanish WHAT MODE CMD...: 4 connections of feclient MODE over the
+# lane; CMD (which finds the client's pid in $cpid) makes their peer vanish,
+# the client is then killed unseen, and the connections must end as peer
+# timeouts.
+peers_vanish() {
+	local what=$1 mode=$2 t0
+	shift 2
+	net_up
+	rm -f $W/pv.ready
+	fc_bg pv "$mode" -h $SRV4,$SRV6 -c 4 -r $W/pv.ready -u $W/stop -t 200
+	ready_or_fail pv $W/pv.ready 60
+	cpid=$(cat $W/pv.pid)
+	t0=$(uptime_s)
+	"$@" || fail "$what: '$*' failed"
+	kill -KILL "$cpid"
+	peers_gone "$what" 4 "$t0"
+	net_down
+}
+
+link_down() {
+	$IP -n $NS link set fe-cli down
+}
+
+# The client stopped, its namespace and the veth pair deleted under it.
+unplug() {
+	kill -STOP "$cpid" && net_down
+}
+
 t_net_peers() {
 	FC_NS=in_ns
 	load_ok keepalive_idle=2 keepalive_intvl=1 keepalive_cnt=3 user_timeout=8
 	PT0=0
-
-	# Quiet connections whose link goes down, then the client dies unseen.
-	net_up
-	fc_bg hold hold -h $SRV4,$SRV6 -c 4 -r $W/r1 -u $W/stop -t 200
-	ready_or_fail hold $W/r1 60
-	t0=$(uptime_s)
-	$IP -n $NS link set fe-cli down
-	kill -KILL "$(cat $W/hold.pid)"
-	peers_gone "link down, idle" 4 "$t0"
-	net_down
-
-	# Streams when every packet starts to get lost.
-	net_up
-	fc_bg stream stream -h $SRV4,$SRV6 -c 4 -r $W/r2 -u $W/stop -t 200
-	ready_or_fail stream $W/r2 60
-	t0=$(uptime_s)
-	impair notbf loss 100% || fail "cannot change netem to 100% loss"
-	kill -KILL "$(cat $W/stream.pid)"
-	peers_gone "100% loss, streaming" 4 "$t0"
-	net_down
-
-	# Streams whose namespace is deleted under them, veth and all.
-	net_up
-	fc_bg stream2 stream -h $SRV4,$SRV6 -c 4 -r $W/r3 -u $W/stop -t 200
-	ready_or_fail stream2 $W/r3 60
-	t0=$(uptime_s)
-	kill -STOP "$(cat $W/stream2.pid)"
-	net_down
-	kill -KILL "$(cat $W/stream2.pid)"
-	peers_gone "namespace deleted, streaming" 4 "$t0"
+	peers_vanish "link down, idle" hold link_down
+	peers_vanish "100% loss, streaming" stream impair notbf loss 100%
+	peers_vanish "namespace deleted, streaming" stream unplug
 
 	# A client that fills its window and never reads again.
 	net_up
 	fc_bg noread noread -h $SRV4 -c 3 -r $W/r4 -u $W/stop -t 200
 	ready_or_fail noread $W/r4 120
-	t0=$(uptime_s)
-	peers_gone "never reads" 3 "$t0"
+	peers_gone "never reads" 3 "$(uptime_s)"
 	touch $W/stop
 	fc_wait noread > /dev/null
 	net_down
@@ -277,18 +277,7 @@ t_net_rmmod() {
 	a=$(stat_get active)
 	diag "before rmmod: active $a, connection threads $(conn_threads)"
 	[ "$a" -ge 215 ] || fail "only $a active before rmmod (want >= 215)"
-	t0=$(uptime_s)
-	rmmod fastecho 2> $W/rmmod.err
-	rc=$?
-	dt=$(since "$t0")
-	left=$(all_fe_threads)
-	diag "rmmod took $dt s (status $rc); fastecho threads right after: $left"
-	touch $W/stop
-	for c in flood stream noread hold; do
-		fc_wait $c || fail "$c client: $(tail -n 1 $W/$c.out)"
-	done
-	[ "$rc" = 0 ] || fail "rmmod under load failed: $(cat $W/rmmod.err)"
-	[ "$left" = 0 ] || fail "$left fastecho threads still there after rmmod returned"
+	rmmod_loaded flood stream noread hold
 	load_ok
 	fc_ok echo -h $SRV4 -n 100000 -t 120
 	fc_ok echo -h $SRV6 -n 1000 -t 120
