@@ -269,27 +269,32 @@ static void fastecho_conn_busy(struct fastecho_conn *conn)
  * keeps its policy, and short connections pay no change at all.
  *
  * A quiet connection goes back to SCHED_NORMAL: its next message is not
- * part of a round, and thousands of idle connections closed at once (a
- * client exiting) must not pile up as runnable threads: measured, 22 000-
- * 30 000 loopback packets dropped for 10 000 connections closing, none
- * with SCHED_NORMAL (most likely the softirq starved; not traced).
+ * part of a round, and a crowd of idle connections closed at once (a
+ * client exiting) must not wake up as runnable batch threads all together.
  * Checked before every receive; the policy changes only when the answer
- * does, and the nice value an admin gave the thread stays.
+ * does.
+ *
+ * Only a thread in SCHED_NORMAL or SCHED_BATCH is switched, keeping its
+ * nice value: any other policy was chosen by an administrator, and stays.
  */
 static void fastecho_conn_sched(bool busy)
 {
 	unsigned int from = fastecho_batch_conns();
-	bool batch = busy && from &&
-		     atomic_read(&fastecho_srv.nr_active) >= from;
-	bool batching = current->policy == SCHED_BATCH;
+	int policy = current->policy;
+	bool batching = policy == SCHED_BATCH;
 	struct sched_attr attr = {
 		.size = sizeof(attr),
-		.sched_policy = batch ? SCHED_BATCH : SCHED_NORMAL,
 		.sched_nice = task_nice(current),
 	};
+	bool batch;
 
-	if (batch != batching)
-		sched_setattr_nocheck(current, &attr);
+	if (policy != SCHED_NORMAL && !batching)
+		return;
+	batch = busy && from && atomic_read(&fastecho_srv.nr_active) >= from;
+	if (batch == batching)
+		return;
+	attr.sched_policy = batch ? SCHED_BATCH : SCHED_NORMAL;
+	sched_setattr_nocheck(current, &attr);
 }
 
 /**
