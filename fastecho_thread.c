@@ -307,6 +307,9 @@ static void fastecho_conn_sched(bool busy)
  * of idle_timeout. Ping-pong traffic never leaves the first state, an idle
  * connection changes state once.
  *
+ * Any other failure ends the connection, -EINTR and -ERESTARTSYS too: a
+ * kthread takes no signals, and one pending could never be cleared here.
+ *
  * Return: 0 at end of stream (the client's FIN, or teardown's shutdown),
  * or the negative errno that ended it (-EAGAIN: idle or stalled peer).
  */
@@ -322,8 +325,6 @@ static int fastecho_conn_echo(struct fastecho_conn *conn)
 		buf = conn->big ?: conn->small;
 		len = conn->big ? conn->bufsize : sizeof(conn->small);
 		n = fastecho_net_recv(conn->sock, buf, len);
-		if (n == -EINTR || n == -ERESTARTSYS)
-			continue;
 		if (n == -EAGAIN && busy && conn->idle > FASTECHO_QUIET) {
 			fastecho_conn_quiet(conn);
 			busy = false;
