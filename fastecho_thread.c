@@ -117,6 +117,8 @@ struct fastecho_conn {
  * @dead:          threads waiting for @reaper
  * @nr_spare:      length of @spare
  * @stopping:      teardown has begun; read without @lock by the listener
+ * @reap_wq:       where @reaper runs: it sleeps in kthread_stop(), which
+ *                 has no place on a system workqueue
  * @reaper:        frees the threads on @dead
  * @nr_active:     length of @live, read without @lock by the listener
  * @nr_threads:    threads created so far, for their names
@@ -146,6 +148,7 @@ struct fastecho_server {
 	struct list_head dead;
 	unsigned int nr_spare;
 	bool stopping;
+	struct workqueue_struct *reap_wq;
 	struct work_struct reaper;
 
 	atomic_t nr_active;
@@ -420,7 +423,7 @@ static bool fastecho_conn_done(struct fastecho_server *srv,
 		spare = true;
 	} else {
 		list_move_tail(&conn->node, &srv->dead);
-		queue_work(system_wq, &srv->reaper);
+		queue_work(srv->reap_wq, &srv->reaper);
 	}
 	mutex_unlock(&srv->lock);
 
@@ -614,6 +617,7 @@ int fastecho_server_start(const struct fastecho_config *cfg,
 {
 	struct fastecho_server *srv = &fastecho_srv;
 	struct task_struct *task;
+	int err;
 
 	srv->cfg = *cfg;
 	mutex_init(&srv->lock);
@@ -622,19 +626,29 @@ int fastecho_server_start(const struct fastecho_config *cfg,
 	INIT_LIST_HEAD(&srv->dead);
 	INIT_WORK(&srv->reaper, fastecho_reap);
 	init_completion(&srv->listening);
+	srv->reap_wq = alloc_ordered_workqueue("%s_reap", 0, KBUILD_MODNAME);
+	if (!srv->reap_wq)
+		return -ENOMEM;
 
 	task = kthread_run(fastecho_listener_thread, srv, KBUILD_MODNAME);
-	if (IS_ERR(task))
-		return PTR_ERR(task);
+	if (IS_ERR(task)) {
+		err = PTR_ERR(task);
+		goto out_destroy_wq;
+	}
 	srv->listener = task;
 
 	wait_for_completion(&srv->listening);
 	if (srv->listen_err) {
+		err = srv->listen_err;
 		kthread_stop(task);
-		return srv->listen_err;
+		goto out_destroy_wq;
 	}
 	*bound = srv->bound;
 	return 0;
+
+out_destroy_wq:
+	destroy_workqueue(srv->reap_wq);
+	return err;
 }
 
 /**
@@ -666,7 +680,7 @@ void fastecho_server_stop(void)
 	list_splice_init(&srv->dead, &idle);
 	srv->nr_spare = 0;
 	mutex_unlock(&srv->lock);
-	cancel_work_sync(&srv->reaper);
+	destroy_workqueue(srv->reap_wq);
 
 	/*
 	 * Wake them all, so they return in parallel; then reap each. Busy
