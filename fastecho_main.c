@@ -10,10 +10,15 @@
 
 #include <linux/inet.h>
 #include <linux/kernel.h>
+#include <linux/math64.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/proc_fs.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
+#include <linux/threads.h>
 #include <net/net_namespace.h>
 
 #include "fastecho.h"
@@ -69,6 +74,31 @@ static unsigned int idle_timeout;
 static unsigned int spare_threads = 32;
 static unsigned int batch_conns = 2;
 
+/**
+ * fastecho_host_max_conns() - the most connections this host can give
+ * @bufsize: the echo buffer each busy connection holds
+ *
+ * Every connection is a task with a kernel stack, and a busy one holds a
+ * buffer of @bufsize bytes. The kernel's pid_max and threads-max are not
+ * visible to modules, so the bound is taken from their defaults:
+ * threads-max defaults to a task per eight kernel stacks' worth of memory,
+ * and pid_max to PID_MAX_DEFAULT on small machines. fastecho takes at most
+ * 3/4 of each, leaving the rest to the system, and no more connections
+ * than half the memory holds with a stack and a buffer each.
+ *
+ * Return: at least 1, at most FASTECHO_MAX_CONNS.
+ */
+static int fastecho_host_max_conns(unsigned int bufsize)
+{
+	u64 ram = (u64)totalram_pages() << PAGE_SHIFT;
+	u64 tasks = div64_u64(ram, 8 * (u64)THREAD_SIZE);
+	u64 mem = div64_u64(ram / 2, (u64)THREAD_SIZE + bufsize);
+	u64 n;
+
+	n = min3(tasks * 3 / 4, (u64)PID_MAX_DEFAULT * 3 / 4, mem);
+	return clamp_t(u64, n, 1, FASTECHO_MAX_CONNS);
+}
+
 /* Set once init has validated everything: from then on, writes are checked. */
 static bool fastecho_params_checked;
 
@@ -87,7 +117,7 @@ static int fastecho_set_max_conns(const char *val,
 	if (err)
 		return err;
 	if (READ_ONCE(fastecho_params_checked) &&
-	    (v < 1 || v > FASTECHO_MAX_CONNS))
+	    (v < 1 || v > fastecho_host_max_conns(bufsize)))
 		return -EINVAL;
 	WRITE_ONCE(max_conns, v);
 	return 0;
@@ -129,7 +159,8 @@ static const struct kernel_param_ops fastecho_uint_ops = {
 };
 
 module_param_cb(max_conns, &fastecho_max_conns_ops, &max_conns, 0644);
-MODULE_PARM_DESC(max_conns, "Most connections at once, 1-1048576 (int)");
+MODULE_PARM_DESC(max_conns,
+		 "Most connections at once, as tasks/memory allow (int)");
 
 module_param_cb(idle_timeout, &fastecho_uint_ops, &idle_timeout, 0644);
 MODULE_PARM_DESC(idle_timeout, "Idle/stalled seconds to close, 0=off (uint)");
@@ -170,6 +201,7 @@ static int fastecho_parse_params(struct fastecho_config *cfg)
 {
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&cfg->addr;
 	char portstr[8];
+	int max;
 
 	if (port < 1 || port > 65535) {
 		pr_err("invalid port=%d: must be 1-65535\n", port);
@@ -178,11 +210,6 @@ static int fastecho_parse_params(struct fastecho_config *cfg)
 	if (backlog < 1 || backlog > FASTECHO_MAX_BACKLOG) {
 		pr_err("invalid backlog=%d: must be 1-%d\n", backlog,
 		       FASTECHO_MAX_BACKLOG);
-		return -EINVAL;
-	}
-	if (max_conns < 1 || max_conns > FASTECHO_MAX_CONNS) {
-		pr_err("invalid max_conns=%d: must be 1-%d\n", max_conns,
-		       FASTECHO_MAX_CONNS);
 		return -EINVAL;
 	}
 	if (idle_timeout > FASTECHO_MAX_IDLE) {
@@ -203,6 +230,12 @@ static int fastecho_parse_params(struct fastecho_config *cfg)
 	if (bufsize < FASTECHO_MIN_BUFSIZE || bufsize > FASTECHO_MAX_BUFSIZE) {
 		pr_err("invalid bufsize=%u: must be %d-%d bytes\n", bufsize,
 		       FASTECHO_MIN_BUFSIZE, FASTECHO_MAX_BUFSIZE);
+		return -EINVAL;
+	}
+	max = fastecho_host_max_conns(bufsize);
+	if (max_conns < 1 || max_conns > max) {
+		pr_err("invalid max_conns=%d: must be 1-%d, what this host can give with bufsize=%u\n",
+		       max_conns, max, bufsize);
 		return -EINVAL;
 	}
 	if (keepalive_idle > FASTECHO_MAX_KEEPIDLE) {
