@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * fastecho: what fastecho_main.c (parameters, init/exit, stats file) and
- * fastecho_thread.c (listener, connection threads, registry) share.
+ * fastecho: what fastecho_main.c (parameters, init/exit), fastecho_stats.c
+ * (the stats file) and fastecho_thread.c (listener, connection threads,
+ * registry) share.
  */
 #ifndef _FASTECHO_H
 #define _FASTECHO_H
 
-#include <linux/seq_file.h>
 #include <linux/socket.h>
 #include <linux/types.h>
 
@@ -58,17 +58,40 @@ struct fastecho_stats {
 	u64 bytes_dropped;
 };
 
+/**
+ * struct fastecho_conn_info - one live connection, as the stats file shows it
+ * @id:        connection number
+ * @peer:      the client's address
+ * @bytes_in:  bytes received
+ * @bytes_out: bytes sent back
+ * @age:       seconds since accept
+ * @pid:       the connection thread
+ */
+struct fastecho_conn_info {
+	unsigned long id;
+	struct sockaddr_storage peer;
+	u64 bytes_in;
+	u64 bytes_out;
+	unsigned long age;
+	pid_t pid;
+};
+
 /* fastecho_main.c: runtime-tunable parameters */
 int fastecho_max_conns(void);
 unsigned int fastecho_idle_timeout(void);
 unsigned int fastecho_spare_threads(void);
 unsigned int fastecho_batch_conns(void);
 
-/* fastecho_thread.c */
+/* fastecho_stats.c: /proc/net/fastecho */
+int fastecho_stats_create(void);
+void fastecho_stats_remove(void);
+
+/* fastecho_thread.c: the listener and the connection threads */
 int fastecho_server_start(const struct fastecho_config *cfg,
 			  struct sockaddr_storage *bound);
 void fastecho_server_stop(void);
 void fastecho_server_stats(struct fastecho_stats *st);
-void fastecho_server_show_conns(struct seq_file *m);
+bool fastecho_server_conn_info(unsigned long id,
+			       struct fastecho_conn_info *info);
 
 #endif /* _FASTECHO_H */

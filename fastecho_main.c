@@ -2,9 +2,10 @@
 /*
  * fastecho: an in-kernel TCP echo server.
  *
- * This file owns the module parameters, the order of init and exit, and the
- * stats file /proc/net/fastecho. The listener and the connection threads
- * live in fastecho_thread.c, socket helpers in fastecho_net.c.
+ * This file owns the module parameters and the order of init and exit. The
+ * stats file /proc/net/fastecho is in fastecho_stats.c, the listener and
+ * the connection threads in fastecho_thread.c, socket helpers in
+ * fastecho_net.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -15,9 +16,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
-#include <linux/proc_fs.h>
 #include <linux/sched.h>
-#include <linux/seq_file.h>
 #include <linux/threads.h>
 #include <net/net_namespace.h>
 
@@ -284,53 +283,36 @@ static int fastecho_parse_params(struct fastecho_config *cfg)
 	return 0;
 }
 
-static int fastecho_stats_show(struct seq_file *m, void *v)
-{
-	struct fastecho_stats st;
-
-	fastecho_server_stats(&st);
-	seq_printf(m, "active %llu\n", st.active);
-	seq_printf(m, "accepted %llu\n", st.accepted);
-	seq_printf(m, "rejected %llu\n", st.rejected);
-	seq_printf(m, "idle_timeouts %llu\n", st.idle_timeouts);
-	seq_printf(m, "bytes_in %llu\n", st.bytes_in);
-	seq_printf(m, "bytes_out %llu\n", st.bytes_out);
-	seq_printf(m, "errors %llu\n", st.errors);
-	seq_printf(m, "resets %llu\n", st.resets);
-	seq_printf(m, "peer_timeouts %llu\n", st.peer_timeouts);
-	seq_printf(m, "bytes_dropped %llu\n", st.bytes_dropped);
-	seq_printf(m, "spare %llu\n", st.spare);
-	fastecho_server_show_conns(m);
-	return 0;
-}
-
+/*
+ * Init order: check the parameters, start the server, and only then make
+ * the stats file appear. Exit undoes it in reverse: the file goes first,
+ * so no reader is left when the server stops.
+ */
 static int __init fastecho_init(void)
 {
 	struct sockaddr_storage bound;
 	struct fastecho_config cfg;
-	struct proc_dir_entry *pde;
 	int err;
 
 	err = fastecho_parse_params(&cfg);
 	if (err)
 		return err;
 
-	pde = proc_create_single(KBUILD_MODNAME, 0444, init_net.proc_net,
-				 fastecho_stats_show);
-	if (!pde)
-		return -ENOMEM;
-
 	err = fastecho_server_start(&cfg, &bound);
 	if (err)
-		goto out_remove_proc;
+		return err;
+
+	err = fastecho_stats_create();
+	if (err)
+		goto out_stop_server;
 
 	WRITE_ONCE(fastecho_params_checked, true);
 	pr_info("listening on %pISpc (backlog %d, max_conns %d, idle_timeout %us, bufsize %u)\n",
 		&bound, backlog, max_conns, idle_timeout, bufsize);
 	return 0;
 
-out_remove_proc:
-	remove_proc_entry(KBUILD_MODNAME, init_net.proc_net);
+out_stop_server:
+	fastecho_server_stop();
 	return err;
 }
 
@@ -338,7 +320,7 @@ static void __exit fastecho_exit(void)
 {
 	struct fastecho_stats st;
 
-	remove_proc_entry(KBUILD_MODNAME, init_net.proc_net);
+	fastecho_stats_remove();
 	fastecho_server_stop();
 	fastecho_server_stats(&st);
 	pr_info("unloaded: %llu connections served, %llu bytes echoed\n",
