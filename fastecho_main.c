@@ -2,9 +2,11 @@
 /*
  * fastecho: an in-kernel TCP echo server.
  *
- * This file owns the module parameters and the order of init and exit. The
- * stats file /proc/net/fastecho is in fastecho_stats.c, the listener and
- * the connection threads in fastecho_thread.c, socket helpers in
+ * This file owns the module parameters and the order of init and exit. It
+ * checks every parameter and pushes the runtime ones down to the server
+ * (fastecho_server_set_limits()), which never calls back. The stats file
+ * /proc/net/fastecho is in fastecho_stats.c, the listener and the
+ * connection threads in fastecho_thread.c, socket helpers in
  * fastecho_net.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -68,10 +70,12 @@ module_param(user_timeout, uint, 0444);
 MODULE_PARM_DESC(user_timeout,
 		 "Seconds unacked or window shut to close, 0=TCP's (120)");
 
-static int max_conns = 1024;
-static unsigned int idle_timeout;
-static unsigned int spare_threads = 32;
-static unsigned int batch_conns = 2;
+static struct fastecho_limits fastecho_limits = {
+	.max_conns = 1024,
+	.idle_timeout = 0,
+	.spare_threads = 32,
+	.batch_conns = 2,
+};
 
 /**
  * fastecho_host_max_conns() - the most connections this host can give
@@ -98,14 +102,10 @@ static int fastecho_host_max_conns(unsigned int bufsize)
 	return clamp_t(u64, n, 1, FASTECHO_MAX_CONNS);
 }
 
-/* Set once init has validated everything: from then on, writes are checked. */
-static bool fastecho_params_checked;
-
 /*
- * Runtime writes to max_conns, idle_timeout, spare_threads and batch_conns
- * are refused when out of range. At insmod time only the syntax is checked
- * here: fastecho_init() checks the range and says which parameter is wrong
- * and why.
+ * Runtime writes and insmod's own values alike are checked here, at any
+ * time: the parameter files exist before fastecho_init() runs. A value
+ * taken is pushed to the server at once.
  */
 static int fastecho_set_max_conns(const char *val,
 				  const struct kernel_param *kp)
@@ -115,35 +115,31 @@ static int fastecho_set_max_conns(const char *val,
 	err = kstrtoint(val, 0, &v);
 	if (err)
 		return err;
-	if (READ_ONCE(fastecho_params_checked) &&
-	    (v < 1 || v > fastecho_host_max_conns(bufsize)))
+	if (v < 1 || v > fastecho_host_max_conns(READ_ONCE(bufsize)))
 		return -EINVAL;
-	WRITE_ONCE(max_conns, v);
+	WRITE_ONCE(fastecho_limits.max_conns, v);
+	fastecho_server_set_limits(&fastecho_limits);
 	return 0;
 }
 
 /* The largest value each unsigned runtime-writable parameter takes. */
 static unsigned int fastecho_uint_max(const unsigned int *param)
 {
-	if (param == &idle_timeout)
+	if (param == &fastecho_limits.idle_timeout)
 		return FASTECHO_MAX_IDLE;
-	if (param == &spare_threads)
+	if (param == &fastecho_limits.spare_threads)
 		return FASTECHO_MAX_SPARE;
 	return FASTECHO_MAX_CONNS; /* batch_conns */
 }
 
-/* A write to an unsigned parameter, refused above its maximum once loaded. */
 static int fastecho_set_uint(const char *val, const struct kernel_param *kp)
 {
-	unsigned int v, *dst = kp->arg;
 	int err;
 
-	err = kstrtouint(val, 0, &v);
+	err = param_set_uint_minmax(val, kp, 0, fastecho_uint_max(kp->arg));
 	if (err)
 		return err;
-	if (READ_ONCE(fastecho_params_checked) && v > fastecho_uint_max(dst))
-		return -EINVAL;
-	WRITE_ONCE(*dst, v);
+	fastecho_server_set_limits(&fastecho_limits);
 	return 0;
 }
 
@@ -157,38 +153,23 @@ static const struct kernel_param_ops fastecho_uint_ops = {
 	.get = param_get_uint,
 };
 
-module_param_cb(max_conns, &fastecho_max_conns_ops, &max_conns, 0644);
+module_param_cb(max_conns, &fastecho_max_conns_ops, &fastecho_limits.max_conns,
+		0644);
 MODULE_PARM_DESC(max_conns,
 		 "Most connections at once, as tasks/memory allow (int)");
 
-module_param_cb(idle_timeout, &fastecho_uint_ops, &idle_timeout, 0644);
+module_param_cb(idle_timeout, &fastecho_uint_ops, &fastecho_limits.idle_timeout,
+		0644);
 MODULE_PARM_DESC(idle_timeout, "Idle/stalled seconds to close, 0=off (uint)");
 
-module_param_cb(spare_threads, &fastecho_uint_ops, &spare_threads, 0644);
-MODULE_PARM_DESC(spare_threads, "Idle threads kept for new connections (uint)");
+module_param_cb(spare_threads, &fastecho_uint_ops,
+		&fastecho_limits.spare_threads, 0644);
+MODULE_PARM_DESC(spare_threads,
+		 "Idle threads kept for new connections, 0-4096 (uint)");
 
-module_param_cb(batch_conns, &fastecho_uint_ops, &batch_conns, 0644);
+module_param_cb(batch_conns, &fastecho_uint_ops, &fastecho_limits.batch_conns,
+		0644);
 MODULE_PARM_DESC(batch_conns, "SCHED_BATCH from this many conns, 0=off (uint)");
-
-int fastecho_max_conns(void)
-{
-	return READ_ONCE(max_conns);
-}
-
-unsigned int fastecho_idle_timeout(void)
-{
-	return READ_ONCE(idle_timeout);
-}
-
-unsigned int fastecho_spare_threads(void)
-{
-	return READ_ONCE(spare_threads);
-}
-
-unsigned int fastecho_batch_conns(void)
-{
-	return READ_ONCE(batch_conns);
-}
 
 /**
  * fastecho_parse_params() - check every parameter, build the config
@@ -211,30 +192,16 @@ static int fastecho_parse_params(struct fastecho_config *cfg)
 		       FASTECHO_MAX_BACKLOG);
 		return -EINVAL;
 	}
-	if (idle_timeout > FASTECHO_MAX_IDLE) {
-		pr_err("invalid idle_timeout=%u: must be 0-%d seconds\n",
-		       idle_timeout, FASTECHO_MAX_IDLE);
-		return -EINVAL;
-	}
-	if (spare_threads > FASTECHO_MAX_SPARE) {
-		pr_err("invalid spare_threads=%u: must be 0-%d\n",
-		       spare_threads, FASTECHO_MAX_SPARE);
-		return -EINVAL;
-	}
-	if (batch_conns > FASTECHO_MAX_CONNS) {
-		pr_err("invalid batch_conns=%u: must be 0-%d\n", batch_conns,
-		       FASTECHO_MAX_CONNS);
-		return -EINVAL;
-	}
 	if (bufsize < FASTECHO_MIN_BUFSIZE || bufsize > FASTECHO_MAX_BUFSIZE) {
 		pr_err("invalid bufsize=%u: must be %d-%d bytes\n", bufsize,
 		       FASTECHO_MIN_BUFSIZE, FASTECHO_MAX_BUFSIZE);
 		return -EINVAL;
 	}
+	/* max_conns was checked against the default bufsize, if it came first. */
 	max = fastecho_host_max_conns(bufsize);
-	if (max_conns < 1 || max_conns > max) {
-		pr_err("invalid max_conns=%d: must be 1-%d, what this host can give with bufsize=%u\n",
-		       max_conns, max, bufsize);
+	if (fastecho_limits.max_conns > max) {
+		pr_err("invalid max_conns=%d: this host can give at most %d with bufsize=%u\n",
+		       fastecho_limits.max_conns, max, bufsize);
 		return -EINVAL;
 	}
 	if (keepalive_idle > FASTECHO_MAX_KEEPIDLE) {
@@ -284,9 +251,9 @@ static int fastecho_parse_params(struct fastecho_config *cfg)
 }
 
 /*
- * Init order: check the parameters, start the server, and only then make
- * the stats file appear. Exit undoes it in reverse: the file goes first,
- * so no reader is left when the server stops.
+ * Init order: check the parameters, give the server its limits, start it,
+ * and only then make the stats file appear. Exit undoes it in reverse:
+ * the file goes first, so no reader is left when the server stops.
  */
 static int __init fastecho_init(void)
 {
@@ -298,6 +265,10 @@ static int __init fastecho_init(void)
 	if (err)
 		return err;
 
+	kernel_param_lock(THIS_MODULE);
+	fastecho_server_set_limits(&fastecho_limits);
+	kernel_param_unlock(THIS_MODULE);
+
 	err = fastecho_server_start(&cfg, &bound);
 	if (err)
 		return err;
@@ -306,9 +277,9 @@ static int __init fastecho_init(void)
 	if (err)
 		goto out_stop_server;
 
-	WRITE_ONCE(fastecho_params_checked, true);
 	pr_info("listening on %pISpc (backlog %d, max_conns %d, idle_timeout %us, bufsize %u)\n",
-		&bound, backlog, max_conns, idle_timeout, bufsize);
+		&bound, backlog, READ_ONCE(fastecho_limits.max_conns),
+		READ_ONCE(fastecho_limits.idle_timeout), bufsize);
 	return 0;
 
 out_stop_server:

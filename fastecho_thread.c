@@ -111,6 +111,7 @@ struct fastecho_conn {
 /**
  * struct fastecho_server - the one listener and its connection threads
  * @cfg:           configuration from load time
+ * @limits:        runtime limits, pushed by fastecho_server_set_limits()
  * @lsock:         listening socket; released last, at teardown
  * @listener:      listener thread
  * @listening:     completed once the listener is listening, or failed
@@ -142,6 +143,7 @@ struct fastecho_conn {
  */
 struct fastecho_server {
 	struct fastecho_config cfg;
+	struct fastecho_limits limits;
 	struct socket *lsock;
 	struct task_struct *listener;
 	struct completion listening;
@@ -173,7 +175,10 @@ struct fastecho_server {
 
 static void fastecho_reap(struct work_struct *work);
 
-/* Initialised statically: ready before the module's init runs. */
+/*
+ * Initialised statically: the parameter setters push limits here before
+ * the module's init runs.
+ */
 static struct fastecho_server fastecho_srv = {
 	.lock = __MUTEX_INITIALIZER(fastecho_srv.lock),
 	.conns = XARRAY_INIT(fastecho_srv.conns, XA_FLAGS_ALLOC1),
@@ -248,6 +253,20 @@ static void fastecho_reap(struct work_struct *work)
 	}
 }
 
+/* Retire spare threads beyond spare_threads. Called with the lock. */
+static void fastecho_spare_trim(struct fastecho_server *srv)
+{
+	struct fastecho_conn *conn;
+
+	lockdep_assert_held(&srv->lock);
+	while (srv->nr_spare > srv->limits.spare_threads) {
+		conn = list_last_entry(&srv->spare, struct fastecho_conn, node);
+		list_del(&conn->node);
+		WRITE_ONCE(srv->nr_spare, srv->nr_spare - 1);
+		fastecho_conn_retire(srv, conn);
+	}
+}
+
 /* ---- Echo, memory and scheduling policy --------------------------------- */
 
 /*
@@ -298,7 +317,7 @@ static void fastecho_conn_busy(struct fastecho_conn *conn)
  */
 static void fastecho_conn_sched(struct fastecho_server *srv, bool busy)
 {
-	unsigned int from = fastecho_batch_conns();
+	unsigned int from = READ_ONCE(srv->limits.batch_conns);
 	int policy = current->policy;
 	struct sched_attr attr = {
 		.size = sizeof(attr),
@@ -434,7 +453,7 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 	unsigned int idle;
 	int err;
 
-	if (atomic_read(&srv->nr_active) >= fastecho_max_conns()) {
+	if (atomic_read(&srv->nr_active) >= READ_ONCE(srv->limits.max_conns)) {
 		atomic64_inc(&srv->rejected);
 		fastecho_net_abort(sock);
 		return;
@@ -442,7 +461,7 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 
 	fastecho_net_peer(sock, &st.peer);
 	st.born = jiffies;
-	idle = fastecho_idle_timeout();
+	idle = READ_ONCE(srv->limits.idle_timeout);
 	st.idle = idle ? (long)idle * HZ : MAX_SCHEDULE_TIMEOUT;
 	opts.send_timeout = idle;
 	fastecho_net_tune(sock, &opts);
@@ -520,7 +539,7 @@ static bool fastecho_conn_done(struct fastecho_server *srv,
 	xa_erase(&srv->conns, conn->st.id);
 	WRITE_ONCE(conn->sock, NULL);
 	conn->st.big = NULL;
-	if (srv->nr_spare < fastecho_spare_threads()) {
+	if (srv->nr_spare < srv->limits.spare_threads) {
 		list_add(&conn->node, &srv->spare);
 		WRITE_ONCE(srv->nr_spare, srv->nr_spare + 1);
 		spare = true;
@@ -769,6 +788,29 @@ void fastecho_server_stop(void)
 }
 
 /* ---- What fastecho_main.c and fastecho_stats.c ask of the server --------- */
+
+/**
+ * fastecho_server_set_limits() - apply new runtime limits
+ * @lim: the limits, already checked
+ *
+ * May be called at any time, before the server starts and after it
+ * stops too. New max_conns and batch_conns apply at the next accept and
+ * the next receive, idle_timeout to connections accepted from now on; a
+ * lower spare_threads retires the spare threads beyond it at once.
+ */
+void fastecho_server_set_limits(const struct fastecho_limits *lim)
+{
+	struct fastecho_server *srv = &fastecho_srv;
+
+	mutex_lock(&srv->lock);
+	WRITE_ONCE(srv->limits.max_conns, lim->max_conns);
+	WRITE_ONCE(srv->limits.idle_timeout, lim->idle_timeout);
+	WRITE_ONCE(srv->limits.spare_threads, lim->spare_threads);
+	WRITE_ONCE(srv->limits.batch_conns, lim->batch_conns);
+	if (srv->running)
+		fastecho_spare_trim(srv);
+	mutex_unlock(&srv->lock);
+}
 
 /**
  * fastecho_server_stats() - a snapshot of the counters
