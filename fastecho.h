@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * fastecho: what fastecho_main.c (parameters, init/exit, stats file) and
- * fastecho_thread.c (listener, connection threads, registry) share.
+ * fastecho: what the module's files share. Calls go one way only:
+ * fastecho_main.c (parameters, init and exit) calls fastecho_stats.c (the
+ * stats file) and fastecho_thread.c (the listener and the connection
+ * threads); fastecho_stats.c calls fastecho_thread.c; fastecho_thread.c
+ * calls fastecho_net.c (sockets), which calls nothing of ours.
  */
 #ifndef _FASTECHO_H
 #define _FASTECHO_H
 
-#include <linux/seq_file.h>
 #include <linux/socket.h>
 #include <linux/types.h>
 
@@ -58,17 +60,51 @@ struct fastecho_stats {
 	u64 bytes_dropped;
 };
 
-/* fastecho_main.c: runtime-tunable parameters */
-int fastecho_max_conns(void);
-unsigned int fastecho_idle_timeout(void);
-unsigned int fastecho_spare_threads(void);
-unsigned int fastecho_batch_conns(void);
+/**
+ * struct fastecho_limits - what may change while the module is loaded
+ * @max_conns:     most connections served at once; more are reset
+ * @idle_timeout:  seconds a connection may be idle or stalled, 0 for no
+ *                 limit; applies to connections accepted from then on
+ * @spare_threads: most threads kept waiting for the next connection
+ * @batch_conns:   busy connections' threads run SCHED_BATCH while at least
+ *                 this many connections are open; 0 for never
+ */
+struct fastecho_limits {
+	int max_conns;
+	unsigned int idle_timeout;
+	unsigned int spare_threads;
+	unsigned int batch_conns;
+};
 
-/* fastecho_thread.c */
+/**
+ * struct fastecho_conn_info - one live connection, as the stats file shows it
+ * @id:        connection number
+ * @peer:      the client's address
+ * @bytes_in:  bytes received
+ * @bytes_out: bytes sent back
+ * @age:       seconds since accept
+ * @pid:       the connection thread
+ */
+struct fastecho_conn_info {
+	unsigned long id;
+	struct sockaddr_storage peer;
+	u64 bytes_in;
+	u64 bytes_out;
+	unsigned long age;
+	pid_t pid;
+};
+
+/* fastecho_stats.c: /proc/net/fastecho */
+int fastecho_stats_create(void);
+void fastecho_stats_remove(void);
+
+/* fastecho_thread.c: the listener and the connection threads */
 int fastecho_server_start(const struct fastecho_config *cfg,
 			  struct sockaddr_storage *bound);
 void fastecho_server_stop(void);
+void fastecho_server_set_limits(const struct fastecho_limits *lim);
 void fastecho_server_stats(struct fastecho_stats *st);
-void fastecho_server_show_conns(struct seq_file *m);
+bool fastecho_server_conn_info(unsigned long id,
+			       struct fastecho_conn_info *info);
 
 #endif /* _FASTECHO_H */

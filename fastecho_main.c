@@ -2,18 +2,24 @@
 /*
  * fastecho: an in-kernel TCP echo server.
  *
- * This file owns the module parameters, the order of init and exit, and the
- * stats file /proc/net/fastecho. The listener and the connection threads
- * live in fastecho_thread.c, socket helpers in fastecho_net.c.
+ * This file owns the module parameters and the order of init and exit. It
+ * checks every parameter and pushes the runtime ones down to the server
+ * (fastecho_server_set_limits()), which never calls back. The stats file
+ * /proc/net/fastecho is in fastecho_stats.c, the listener and the
+ * connection threads in fastecho_thread.c, socket helpers in
+ * fastecho_net.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/inet.h>
 #include <linux/kernel.h>
+#include <linux/math64.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
-#include <linux/proc_fs.h>
-#include <linux/seq_file.h>
+#include <linux/sched.h>
+#include <linux/threads.h>
 #include <net/net_namespace.h>
 
 #include "fastecho.h"
@@ -64,19 +70,42 @@ module_param(user_timeout, uint, 0444);
 MODULE_PARM_DESC(user_timeout,
 		 "Seconds unacked or window shut to close, 0=TCP's (120)");
 
-static int max_conns = 1024;
-static unsigned int idle_timeout;
-static unsigned int spare_threads = 32;
-static unsigned int batch_conns = 2;
+static struct fastecho_limits fastecho_limits = {
+	.max_conns = 1024,
+	.idle_timeout = 0,
+	.spare_threads = 32,
+	.batch_conns = 2,
+};
 
-/* Set once init has validated everything: from then on, writes are checked. */
-static bool fastecho_params_checked;
+/**
+ * fastecho_host_max_conns() - the most connections this host can give
+ * @bufsize: the echo buffer each busy connection holds
+ *
+ * Every connection is a task with a kernel stack, and a busy one holds a
+ * buffer of @bufsize bytes. The kernel's pid_max and threads-max are not
+ * visible to modules, so the bound is taken from their defaults:
+ * threads-max defaults to a task per eight kernel stacks' worth of memory,
+ * and pid_max to PID_MAX_DEFAULT on small machines. fastecho takes at most
+ * 3/4 of each, leaving the rest to the system, and no more connections
+ * than half the memory holds with a stack and a buffer each.
+ *
+ * Return: at least 1, at most FASTECHO_MAX_CONNS.
+ */
+static int fastecho_host_max_conns(unsigned int bufsize)
+{
+	u64 ram = (u64)totalram_pages() << PAGE_SHIFT;
+	u64 tasks = div64_u64(ram, 8 * (u64)THREAD_SIZE);
+	u64 mem = div64_u64(ram / 2, (u64)THREAD_SIZE + bufsize);
+	u64 n;
+
+	n = min3(tasks * 3 / 4, (u64)PID_MAX_DEFAULT * 3 / 4, mem);
+	return clamp_t(u64, n, 1, FASTECHO_MAX_CONNS);
+}
 
 /*
- * Runtime writes to max_conns, idle_timeout, spare_threads and batch_conns
- * are refused when out of range. At insmod time only the syntax is checked
- * here: fastecho_init() checks the range and says which parameter is wrong
- * and why.
+ * Runtime writes and insmod's own values alike are checked here, at any
+ * time: the parameter files exist before fastecho_init() runs. A value
+ * taken is pushed to the server at once.
  */
 static int fastecho_set_max_conns(const char *val,
 				  const struct kernel_param *kp)
@@ -86,35 +115,31 @@ static int fastecho_set_max_conns(const char *val,
 	err = kstrtoint(val, 0, &v);
 	if (err)
 		return err;
-	if (READ_ONCE(fastecho_params_checked) &&
-	    (v < 1 || v > FASTECHO_MAX_CONNS))
+	if (v < 1 || v > fastecho_host_max_conns(READ_ONCE(bufsize)))
 		return -EINVAL;
-	WRITE_ONCE(max_conns, v);
+	WRITE_ONCE(fastecho_limits.max_conns, v);
+	fastecho_server_set_limits(&fastecho_limits);
 	return 0;
 }
 
 /* The largest value each unsigned runtime-writable parameter takes. */
 static unsigned int fastecho_uint_max(const unsigned int *param)
 {
-	if (param == &idle_timeout)
+	if (param == &fastecho_limits.idle_timeout)
 		return FASTECHO_MAX_IDLE;
-	if (param == &spare_threads)
+	if (param == &fastecho_limits.spare_threads)
 		return FASTECHO_MAX_SPARE;
 	return FASTECHO_MAX_CONNS; /* batch_conns */
 }
 
-/* A write to an unsigned parameter, refused above its maximum once loaded. */
 static int fastecho_set_uint(const char *val, const struct kernel_param *kp)
 {
-	unsigned int v, *dst = kp->arg;
 	int err;
 
-	err = kstrtouint(val, 0, &v);
+	err = param_set_uint_minmax(val, kp, 0, fastecho_uint_max(kp->arg));
 	if (err)
 		return err;
-	if (READ_ONCE(fastecho_params_checked) && v > fastecho_uint_max(dst))
-		return -EINVAL;
-	WRITE_ONCE(*dst, v);
+	fastecho_server_set_limits(&fastecho_limits);
 	return 0;
 }
 
@@ -128,37 +153,23 @@ static const struct kernel_param_ops fastecho_uint_ops = {
 	.get = param_get_uint,
 };
 
-module_param_cb(max_conns, &fastecho_max_conns_ops, &max_conns, 0644);
-MODULE_PARM_DESC(max_conns, "Most connections at once, 1-1048576 (int)");
+module_param_cb(max_conns, &fastecho_max_conns_ops, &fastecho_limits.max_conns,
+		0644);
+MODULE_PARM_DESC(max_conns,
+		 "Most connections at once, as tasks/memory allow (int)");
 
-module_param_cb(idle_timeout, &fastecho_uint_ops, &idle_timeout, 0644);
+module_param_cb(idle_timeout, &fastecho_uint_ops, &fastecho_limits.idle_timeout,
+		0644);
 MODULE_PARM_DESC(idle_timeout, "Idle/stalled seconds to close, 0=off (uint)");
 
-module_param_cb(spare_threads, &fastecho_uint_ops, &spare_threads, 0644);
-MODULE_PARM_DESC(spare_threads, "Idle threads kept for new connections (uint)");
+module_param_cb(spare_threads, &fastecho_uint_ops,
+		&fastecho_limits.spare_threads, 0644);
+MODULE_PARM_DESC(spare_threads,
+		 "Idle threads kept for new connections, 0-4096 (uint)");
 
-module_param_cb(batch_conns, &fastecho_uint_ops, &batch_conns, 0644);
+module_param_cb(batch_conns, &fastecho_uint_ops, &fastecho_limits.batch_conns,
+		0644);
 MODULE_PARM_DESC(batch_conns, "SCHED_BATCH from this many conns, 0=off (uint)");
-
-int fastecho_max_conns(void)
-{
-	return READ_ONCE(max_conns);
-}
-
-unsigned int fastecho_idle_timeout(void)
-{
-	return READ_ONCE(idle_timeout);
-}
-
-unsigned int fastecho_spare_threads(void)
-{
-	return READ_ONCE(spare_threads);
-}
-
-unsigned int fastecho_batch_conns(void)
-{
-	return READ_ONCE(batch_conns);
-}
 
 /**
  * fastecho_parse_params() - check every parameter, build the config
@@ -170,6 +181,7 @@ static int fastecho_parse_params(struct fastecho_config *cfg)
 {
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&cfg->addr;
 	char portstr[8];
+	int max;
 
 	if (port < 1 || port > 65535) {
 		pr_err("invalid port=%d: must be 1-65535\n", port);
@@ -180,29 +192,16 @@ static int fastecho_parse_params(struct fastecho_config *cfg)
 		       FASTECHO_MAX_BACKLOG);
 		return -EINVAL;
 	}
-	if (max_conns < 1 || max_conns > FASTECHO_MAX_CONNS) {
-		pr_err("invalid max_conns=%d: must be 1-%d\n", max_conns,
-		       FASTECHO_MAX_CONNS);
-		return -EINVAL;
-	}
-	if (idle_timeout > FASTECHO_MAX_IDLE) {
-		pr_err("invalid idle_timeout=%u: must be 0-%d seconds\n",
-		       idle_timeout, FASTECHO_MAX_IDLE);
-		return -EINVAL;
-	}
-	if (spare_threads > FASTECHO_MAX_SPARE) {
-		pr_err("invalid spare_threads=%u: must be 0-%d\n",
-		       spare_threads, FASTECHO_MAX_SPARE);
-		return -EINVAL;
-	}
-	if (batch_conns > FASTECHO_MAX_CONNS) {
-		pr_err("invalid batch_conns=%u: must be 0-%d\n", batch_conns,
-		       FASTECHO_MAX_CONNS);
-		return -EINVAL;
-	}
 	if (bufsize < FASTECHO_MIN_BUFSIZE || bufsize > FASTECHO_MAX_BUFSIZE) {
 		pr_err("invalid bufsize=%u: must be %d-%d bytes\n", bufsize,
 		       FASTECHO_MIN_BUFSIZE, FASTECHO_MAX_BUFSIZE);
+		return -EINVAL;
+	}
+	/* max_conns was checked against the default bufsize, if it came first. */
+	max = fastecho_host_max_conns(bufsize);
+	if (fastecho_limits.max_conns > max) {
+		pr_err("invalid max_conns=%d: this host can give at most %d with bufsize=%u\n",
+		       fastecho_limits.max_conns, max, bufsize);
 		return -EINVAL;
 	}
 	if (keepalive_idle > FASTECHO_MAX_KEEPIDLE) {
@@ -251,53 +250,40 @@ static int fastecho_parse_params(struct fastecho_config *cfg)
 	return 0;
 }
 
-static int fastecho_stats_show(struct seq_file *m, void *v)
-{
-	struct fastecho_stats st;
-
-	fastecho_server_stats(&st);
-	seq_printf(m, "active %llu\n", st.active);
-	seq_printf(m, "accepted %llu\n", st.accepted);
-	seq_printf(m, "rejected %llu\n", st.rejected);
-	seq_printf(m, "idle_timeouts %llu\n", st.idle_timeouts);
-	seq_printf(m, "bytes_in %llu\n", st.bytes_in);
-	seq_printf(m, "bytes_out %llu\n", st.bytes_out);
-	seq_printf(m, "errors %llu\n", st.errors);
-	seq_printf(m, "resets %llu\n", st.resets);
-	seq_printf(m, "peer_timeouts %llu\n", st.peer_timeouts);
-	seq_printf(m, "bytes_dropped %llu\n", st.bytes_dropped);
-	seq_printf(m, "spare %llu\n", st.spare);
-	fastecho_server_show_conns(m);
-	return 0;
-}
-
+/*
+ * Init order: check the parameters, give the server its limits, start it,
+ * and only then make the stats file appear. Exit undoes it in reverse:
+ * the file goes first, so no reader is left when the server stops.
+ */
 static int __init fastecho_init(void)
 {
 	struct sockaddr_storage bound;
 	struct fastecho_config cfg;
-	struct proc_dir_entry *pde;
 	int err;
 
 	err = fastecho_parse_params(&cfg);
 	if (err)
 		return err;
 
-	pde = proc_create_single(KBUILD_MODNAME, 0444, init_net.proc_net,
-				 fastecho_stats_show);
-	if (!pde)
-		return -ENOMEM;
+	kernel_param_lock(THIS_MODULE);
+	fastecho_server_set_limits(&fastecho_limits);
+	kernel_param_unlock(THIS_MODULE);
 
 	err = fastecho_server_start(&cfg, &bound);
 	if (err)
-		goto out_remove_proc;
+		return err;
 
-	WRITE_ONCE(fastecho_params_checked, true);
+	err = fastecho_stats_create();
+	if (err)
+		goto out_stop_server;
+
 	pr_info("listening on %pISpc (backlog %d, max_conns %d, idle_timeout %us, bufsize %u)\n",
-		&bound, backlog, max_conns, idle_timeout, bufsize);
+		&bound, backlog, READ_ONCE(fastecho_limits.max_conns),
+		READ_ONCE(fastecho_limits.idle_timeout), bufsize);
 	return 0;
 
-out_remove_proc:
-	remove_proc_entry(KBUILD_MODNAME, init_net.proc_net);
+out_stop_server:
+	fastecho_server_stop();
 	return err;
 }
 
@@ -305,7 +291,7 @@ static void __exit fastecho_exit(void)
 {
 	struct fastecho_stats st;
 
-	remove_proc_entry(KBUILD_MODNAME, init_net.proc_net);
+	fastecho_stats_remove();
 	fastecho_server_stop();
 	fastecho_server_stats(&st);
 	pr_info("unloaded: %llu connections served, %llu bytes echoed\n",

@@ -1,33 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fastecho: the listener thread, the connection threads, the registry that
- * tracks them, and teardown.
+ * fastecho: the listener thread, the connection threads and teardown.
  *
  * Every connection is served by a kthread of its own, from accept to close.
+ * A connection is born in fastecho_conn_start() (the listener hands the
+ * accepted socket to a thread) and dies in fastecho_conn_done() (the thread
+ * releases it); both are in "Birth and death of a connection" below.
+ * Between the two the thread runs fastecho_conn_echo().
+ *
  * Creating a kthread costs a trip through kthreadd, so a thread whose
  * connection has ended waits on a short spare list (spare_threads) for the
- * next one, instead of being created again for it. The life of a thread:
+ * next one instead of being created again for it. A thread is, at any
+ * time, in exactly one place:
  *
- *   created by the listener (no spare left), or taken from @spare
- *   live:  serves one connection: recv/send until EOF, error, timeout,
- *          shutdown; releases the socket
- *   then:  onto @spare (room left) and wait for the next connection, or
- *          onto @dead and return; the reaper frees it
+ *   @conns (live):  serving a connection, indexed by connection id
+ *   @spare:         waiting for the next connection
+ *   @dead:          returned, or told to; the reaper frees it
  *
  * Every thread is pinned with get_task_struct() from creation, and whoever
- * takes it off a list (the reaper, or teardown at rmmod) kthread_stop()s
- * it before freeing anything: that returns at once for a thread that has
- * already returned, and otherwise stops it. Either way kthread_stop()
- * returns only once the thread has left module code, so nothing is freed
- * under a running thread, and the module is not unloaded under one either.
- * No module reference is held per connection: rmmod works with clients
- * connected.
- *
- * Teardown (fastecho_server_stop()): stop accepting (shut the listening
- * socket down, stop the listener); take every thread off the lists; shut
- * every live socket down, busy connections first, and wake every spare
- * thread, so that they all return at once, in parallel; kthread_stop() and
- * free each; release the listening socket.
+ * frees it (the reaper, or teardown) kthread_stop()s it first: that returns
+ * at once for a thread that has already returned, and otherwise stops it.
+ * Either way kthread_stop() returns only once the thread has left module
+ * code, so nothing is freed under a running thread, and the module is not
+ * unloaded under one either. No module reference is held per connection:
+ * rmmod works with clients connected.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -42,6 +38,7 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <uapi/linux/sched/types.h>
 
 #include "fastecho.h"
@@ -57,70 +54,82 @@
 
 /*
  * A connection quiet for this long gives back what only a busy one needs:
- * the big buffer and the page its sends left cached (32 KiB together with
- * a 16 KiB bufsize, more than the rest of an idle connection).
+ * the big buffer and the page its sends left cached.
  */
 #define FASTECHO_QUIET HZ
 
 /**
- * struct fastecho_conn - a connection thread and the connection it serves
- * @node:      on fastecho_server.live, .spare or .dead
- * @task:      the thread, pinned with get_task_struct()
- * @sock:      the connection; NULL while the thread is spare
- * @big:       echo buffer of @bufsize bytes, or NULL until a receive
- *             fills @small; freed when the connection ends
- * @bufsize:   size of @big
- * @id:        connection number, shown in the stats file
+ * struct fastecho_conn_state - what one connection leaves in its thread
+ * @id:        connection number, the key in fastecho_server.conns
+ * @peer:      the client's address
+ * @born:      jiffies at accept
+ * @idle:      idle_timeout at accept, in jiffies, or MAX_SCHEDULE_TIMEOUT
+ * @big:       echo buffer of bufsize bytes, or NULL until a receive fills
+ *             the small one; freed when the connection ends
  * @bytes_in:  bytes received; written by the thread only
  * @bytes_out: bytes sent back; written by the thread only
  * @dropped:   bytes received that the connection ended without sending
- * @born:      jiffies at accept
- * @peer:      the client's address
- * @idle:      idle_timeout at accept, in jiffies, or MAX_SCHEDULE_TIMEOUT
  * @quiet:     no data for FASTECHO_QUIET; written by the thread, read by
  *             teardown
- * @small:     echo buffer for small messages: an idle connection costs no
- *             more than this
  *
- * @sock and the connection fields are set by the listener under the
- * registry lock before it wakes the thread.
+ * Set as a whole by the listener for each new connection, so a reused
+ * thread starts from the same state as a new one.
+ */
+struct fastecho_conn_state {
+	u32 id;
+	struct sockaddr_storage peer;
+	unsigned long born;
+	long idle;
+	void *big;
+	u64 bytes_in;
+	u64 bytes_out;
+	u64 dropped;
+	bool quiet;
+};
+
+/**
+ * struct fastecho_conn - a connection thread
+ * @node:    on fastecho_server.spare or .dead; unused while live
+ * @task:    the thread, pinned with get_task_struct()
+ * @sock:    the connection; NULL while the thread is spare. Published by
+ *           the listener after @st, with release semantics: the thread
+ *           reads @st only once it sees @sock.
+ * @bufsize: size of the big buffer
+ * @st:      the connection being served
+ * @small:   echo buffer for small messages: an idle connection costs no
+ *           more than this
  */
 struct fastecho_conn {
 	struct list_head node;
 	struct task_struct *task;
 	struct socket *sock;
-	void *big;
 	unsigned int bufsize;
-	u64 id;
-	u64 bytes_in;
-	u64 bytes_out;
-	u64 dropped;
-	unsigned long born;
-	struct sockaddr_storage peer;
-	long idle;
-	bool quiet;
+	struct fastecho_conn_state st;
 	u8 small[FASTECHO_SMALL_BUF];
 };
 
 /**
  * struct fastecho_server - the one listener and its connection threads
  * @cfg:           configuration from load time
+ * @limits:        runtime limits, pushed by fastecho_server_set_limits()
  * @lsock:         listening socket; released last, at teardown
  * @listener:      listener thread
  * @listening:     completed once the listener is listening, or failed
  * @listen_err:    why the listener failed, valid after @listening
  * @bound:         the address the listener is bound to
- * @lock:          the registry lock: protects the lists, @nr_spare,
- *                 @stopping, and the retired byte counts
- * @live:          threads serving a connection
- * @spare:         threads waiting for a connection
+ * @lock:          the registry lock: serialises changes to @conns, @spare,
+ *                 @dead, @nr_spare and @running
+ * @conns:         live connections by id; readers of the stats file look
+ *                 entries up under its own lock, never under @lock
+ * @spare:         threads waiting for a connection, most recent first
  * @dead:          threads waiting for @reaper
  * @nr_spare:      length of @spare
- * @stopping:      teardown has begun; read without @lock by the listener
+ * @running:       between start and teardown; threads return when it clears
+ * @reap_wq:       where @reaper runs: it sleeps in kthread_stop()
  * @reaper:        frees the threads on @dead
- * @nr_active:     length of @live, read without @lock by the listener
+ * @nr_active:     live connections, read without @lock by the listener
  * @nr_threads:    threads created so far, for their names
- * @next_id:       last connection id handed out
+ * @next_id:       where the search for the next connection id starts
  * @accepted:      connections served
  * @rejected:      connections reset because of max_conns
  * @idle_timeouts: connections closed by idle_timeout
@@ -129,12 +138,13 @@ struct fastecho_conn {
  *                 (keepalive, user_timeout; with a soft error such as no
  *                 route to it, TCP reports that instead of -ETIMEDOUT)
  * @errors:        accept failures, failed allocations, other socket errors
- * @retired_in:    bytes received by connections that have ended
- * @retired_out:   bytes sent by connections that have ended
+ * @bytes_in:      bytes received, all connections
+ * @bytes_out:     bytes sent back, all connections
  * @dropped:       bytes received and never sent back, see fastecho_stats
  */
 struct fastecho_server {
 	struct fastecho_config cfg;
+	struct fastecho_limits limits;
 	struct socket *lsock;
 	struct task_struct *listener;
 	struct completion listening;
@@ -142,62 +152,65 @@ struct fastecho_server {
 	struct sockaddr_storage bound;
 
 	struct mutex lock; /* the registry lock, see above */
-	struct list_head live;
+	struct xarray conns;
 	struct list_head spare;
 	struct list_head dead;
 	unsigned int nr_spare;
-	bool stopping;
+	bool running;
+	struct workqueue_struct *reap_wq;
 	struct work_struct reaper;
 
 	atomic_t nr_active;
 	unsigned int nr_threads;
-	u64 next_id;
+	u32 next_id;
 	atomic64_t accepted;
 	atomic64_t rejected;
 	atomic64_t idle_timeouts;
 	atomic64_t resets;
 	atomic64_t peer_timeouts;
 	atomic64_t errors;
-	u64 retired_in;
-	u64 retired_out;
-	u64 dropped;
+	atomic64_t bytes_in;
+	atomic64_t bytes_out;
+	atomic64_t dropped;
 };
 
-static struct fastecho_server fastecho_srv;
+static void fastecho_reap(struct work_struct *work);
 
 /*
- * Sleep until kthread_stop(). The state is set before the test, so the
- * wakeup from kthread_stop() cannot be lost.
+ * Initialised statically: the parameter setters push limits here before
+ * the module's init runs.
  */
-static void fastecho_wait_for_stop(void)
-{
-	for (;;) {
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (kthread_should_stop())
-			break;
-		schedule();
-	}
-	__set_current_state(TASK_RUNNING);
-}
+static struct fastecho_server fastecho_srv = {
+	.lock = __MUTEX_INITIALIZER(fastecho_srv.lock),
+	.conns = XARRAY_INIT(fastecho_srv.conns, XA_FLAGS_ALLOC1),
+	.spare = LIST_HEAD_INIT(fastecho_srv.spare),
+	.dead = LIST_HEAD_INIT(fastecho_srv.dead),
+	.reaper = __WORK_INITIALIZER(fastecho_srv.reaper, fastecho_reap),
+};
 
-/*
- * Sleep until the listener hands us a connection (true), or teardown
- * (false).
- */
-static bool fastecho_conn_wait(struct fastecho_conn *conn)
+/* ---- The thread pool ---------------------------------------------------- */
+
+/* A new thread, not yet woken, on no list. */
+static int fastecho_conn_thread(void *data);
+
+static struct fastecho_conn *fastecho_conn_create(struct fastecho_server *srv)
 {
-	for (;;) {
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (kthread_should_stop() || READ_ONCE(fastecho_srv.stopping))
-			break;
-		if (READ_ONCE(conn->sock)) {
-			__set_current_state(TASK_RUNNING);
-			return true;
-		}
-		schedule();
+	struct task_struct *task;
+	struct fastecho_conn *conn;
+
+	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
+	if (!conn)
+		return ERR_PTR(-ENOMEM);
+	conn->bufsize = srv->cfg.bufsize;
+
+	task = kthread_create(fastecho_conn_thread, conn, "%s/%u",
+			      KBUILD_MODNAME, ++srv->nr_threads);
+	if (IS_ERR(task)) {
+		kfree(conn);
+		return ERR_CAST(task);
 	}
-	__set_current_state(TASK_RUNNING);
-	return false;
+	conn->task = get_task_struct(task);
+	return conn;
 }
 
 /*
@@ -210,11 +223,20 @@ static void fastecho_conn_free(struct fastecho_conn *conn)
 	put_task_struct(conn->task);
 	if (conn->sock)
 		sock_release(conn->sock);
-	kvfree(conn->big);
+	kvfree(conn->st.big);
 	kfree(conn);
 }
 
-/* Free every thread that found no room on the spare list. */
+/* Hand @conn, on no list, to the reaper. Called with the registry lock. */
+static void fastecho_conn_retire(struct fastecho_server *srv,
+				 struct fastecho_conn *conn)
+{
+	lockdep_assert_held(&srv->lock);
+	list_add_tail(&conn->node, &srv->dead);
+	queue_work(srv->reap_wq, &srv->reaper);
+}
+
+/* Free every thread on @dead. */
 static void fastecho_reap(struct work_struct *work)
 {
 	struct fastecho_server *srv =
@@ -232,16 +254,32 @@ static void fastecho_reap(struct work_struct *work)
 	}
 }
 
+/* Retire spare threads beyond spare_threads. Called with the lock. */
+static void fastecho_spare_trim(struct fastecho_server *srv)
+{
+	struct fastecho_conn *conn;
+
+	lockdep_assert_held(&srv->lock);
+	while (srv->nr_spare > srv->limits.spare_threads) {
+		conn = list_last_entry(&srv->spare, struct fastecho_conn, node);
+		list_del(&conn->node);
+		WRITE_ONCE(srv->nr_spare, srv->nr_spare - 1);
+		fastecho_conn_retire(srv, conn);
+	}
+}
+
+/* ---- Echo, memory and scheduling policy --------------------------------- */
+
 /*
  * Quiet for FASTECHO_QUIET: give back the big buffer and the send page,
  * then wait for what is left of idle_timeout.
  */
 static void fastecho_conn_quiet(struct fastecho_conn *conn)
 {
-	long rest = conn->idle;
+	long rest = conn->st.idle;
 
-	kvfree(conn->big);
-	conn->big = NULL;
+	kvfree(conn->st.big);
+	conn->st.big = NULL;
 	fastecho_net_release_frag();
 	if (rest != MAX_SCHEDULE_TIMEOUT)
 		rest -= FASTECHO_QUIET;
@@ -251,11 +289,13 @@ static void fastecho_conn_quiet(struct fastecho_conn *conn)
 /* Data again: from now on a silence of FASTECHO_QUIET ends the burst. */
 static void fastecho_conn_busy(struct fastecho_conn *conn)
 {
-	fastecho_net_set_rcvtimeo(conn->sock, min(conn->idle, FASTECHO_QUIET));
+	fastecho_net_set_rcvtimeo(conn->sock,
+				  min(conn->st.idle, FASTECHO_QUIET));
 }
 
 /**
  * fastecho_conn_sched() - choose how the thread's next wakeup preempts
+ * @srv:  the server
  * @busy: the connection is new or has had data within FASTECHO_QUIET
  *
  * Data from a client wakes its connection thread, and a SCHED_NORMAL thread
@@ -270,31 +310,35 @@ static void fastecho_conn_busy(struct fastecho_conn *conn)
  * keeps its policy, and short connections pay no change at all.
  *
  * A quiet connection goes back to SCHED_NORMAL: its next message is not
- * part of a round, and thousands of idle connections closed at once (a
- * client exiting) must not pile up as runnable threads: measured, 22 000-
- * 30 000 loopback packets dropped for 10 000 connections closing, none
- * with SCHED_NORMAL (most likely the softirq starved; not traced).
- * Checked before every receive; the policy changes only when the answer
- * does, and the nice value an admin gave the thread stays.
+ * part of a round, and a crowd of idle connections closed at once (a
+ * client exiting) must not wake up as runnable batch threads all together.
+ *
+ * Only a thread in SCHED_NORMAL or SCHED_BATCH is switched, keeping its
+ * nice value: any other policy was chosen by an administrator, and stays.
  */
-static void fastecho_conn_sched(bool busy)
+static void fastecho_conn_sched(struct fastecho_server *srv, bool busy)
 {
-	unsigned int from = fastecho_batch_conns();
-	bool batch = busy && from &&
-		     atomic_read(&fastecho_srv.nr_active) >= from;
-	bool batching = current->policy == SCHED_BATCH;
+	unsigned int from = READ_ONCE(srv->limits.batch_conns);
+	int policy = current->policy;
 	struct sched_attr attr = {
 		.size = sizeof(attr),
-		.sched_policy = batch ? SCHED_BATCH : SCHED_NORMAL,
 		.sched_nice = task_nice(current),
 	};
+	bool batching = policy == SCHED_BATCH;
+	bool batch;
 
-	if (batch != batching)
-		sched_setattr_nocheck(current, &attr);
+	if (policy != SCHED_NORMAL && !batching)
+		return;
+	batch = busy && from && atomic_read(&srv->nr_active) >= from;
+	if (batch == batching)
+		return;
+	attr.sched_policy = batch ? SCHED_BATCH : SCHED_NORMAL;
+	sched_setattr_nocheck(current, &attr);
 }
 
 /**
  * fastecho_conn_echo() - echo until the connection ends
+ * @srv:  the server
  * @conn: the connection
  *
  * While data flows, a receive waits at most FASTECHO_QUIET; when that
@@ -303,27 +347,30 @@ static void fastecho_conn_sched(bool busy)
  * of idle_timeout. Ping-pong traffic never leaves the first state, an idle
  * connection changes state once.
  *
+ * Any other failure ends the connection, -EINTR and -ERESTARTSYS too: a
+ * kthread takes no signals, and one pending could never be cleared here.
+ *
  * Return: 0 at end of stream (the client's FIN, or teardown's shutdown),
  * or the negative errno that ended it (-EAGAIN: idle or stalled peer).
  */
-static int fastecho_conn_echo(struct fastecho_conn *conn)
+static int fastecho_conn_echo(struct fastecho_server *srv,
+			      struct fastecho_conn *conn)
 {
+	struct fastecho_conn_state *st = &conn->st;
 	bool busy = false;
 	size_t len, sent;
 	void *buf;
 	int n, err;
 
 	while (!kthread_should_stop()) {
-		fastecho_conn_sched(!conn->quiet);
-		buf = conn->big ?: conn->small;
-		len = conn->big ? conn->bufsize : sizeof(conn->small);
+		fastecho_conn_sched(srv, !st->quiet);
+		buf = st->big ?: conn->small;
+		len = st->big ? conn->bufsize : sizeof(conn->small);
 		n = fastecho_net_recv(conn->sock, buf, len);
-		if (n == -EINTR || n == -ERESTARTSYS)
-			continue;
-		if (n == -EAGAIN && busy && conn->idle > FASTECHO_QUIET) {
+		if (n == -EAGAIN && busy && st->idle > FASTECHO_QUIET) {
 			fastecho_conn_quiet(conn);
 			busy = false;
-			WRITE_ONCE(conn->quiet, true);
+			WRITE_ONCE(st->quiet, true);
 			continue;
 		}
 		if (n <= 0)
@@ -331,21 +378,23 @@ static int fastecho_conn_echo(struct fastecho_conn *conn)
 		if (!busy) {
 			fastecho_conn_busy(conn);
 			busy = true;
-			WRITE_ONCE(conn->quiet, false);
+			WRITE_ONCE(st->quiet, false);
 		}
-		WRITE_ONCE(conn->bytes_in, conn->bytes_in + n);
+		WRITE_ONCE(st->bytes_in, st->bytes_in + n);
+		atomic64_add(n, &srv->bytes_in);
 
 		err = fastecho_net_send_all(conn->sock, buf, n, &sent);
-		WRITE_ONCE(conn->bytes_out, conn->bytes_out + sent);
+		WRITE_ONCE(st->bytes_out, st->bytes_out + sent);
+		atomic64_add(sent, &srv->bytes_out);
 		if (err) {
-			conn->dropped = n - sent;
+			st->dropped = n - sent;
 			return err;
 		}
 
 		/* A full small buffer: more is coming, use the big one. */
-		if (n == len && !conn->big && conn->bufsize > len)
-			conn->big = kvmalloc(conn->bufsize,
-					     GFP_KERNEL | __GFP_NOWARN);
+		if (n == len && !st->big && conn->bufsize > len)
+			st->big = kvmalloc(conn->bufsize,
+					   GFP_KERNEL | __GFP_NOWARN);
 	}
 	return 0;
 }
@@ -373,95 +422,17 @@ static void fastecho_conn_account(struct fastecho_server *srv,
 		break;
 	default:
 		atomic64_inc(&srv->errors);
-		pr_warn_ratelimited("connection %llu from %pISpc: error %d\n",
-				    conn->id, &conn->peer, err);
+		pr_warn_ratelimited("connection %u from %pISpc: error %d\n",
+				    conn->st.id, &conn->st.peer, err);
 		break;
 	}
-	pr_debug("connection %llu closed (%d): in %llu out %llu lost %llu\n",
-		 conn->id, err, conn->bytes_in, conn->bytes_out, conn->dropped);
+	atomic64_add(conn->st.dropped, &srv->dropped);
+	pr_debug("connection %u closed (%d): in %llu out %llu lost %llu\n",
+		 conn->st.id, err, conn->st.bytes_in, conn->st.bytes_out,
+		 conn->st.dropped);
 }
 
-/**
- * fastecho_conn_done() - the connection has ended: close it, find a list
- * @srv:  the server
- * @conn: this thread
- *
- * Moves the thread off @live onto @spare when there is room, else onto
- * @dead for the reaper, and releases the socket and the big buffer. Once teardown has begun,
- * it touches nothing: teardown owns the thread and its socket.
- *
- * Return: true to wait for the next connection, false to return.
- */
-static bool fastecho_conn_done(struct fastecho_server *srv,
-			       struct fastecho_conn *conn)
-{
-	struct socket *sock = conn->sock;
-	bool spare = false;
-	void *big;
-
-	mutex_lock(&srv->lock);
-	srv->retired_in += conn->bytes_in;
-	srv->retired_out += conn->bytes_out;
-	srv->dropped += conn->dropped;
-	atomic_dec(&srv->nr_active);
-	if (srv->stopping) {
-		mutex_unlock(&srv->lock);
-		return false;
-	}
-
-	WRITE_ONCE(conn->sock, NULL);
-	big = conn->big;
-	conn->big = NULL;
-	if (srv->nr_spare < fastecho_spare_threads()) {
-		list_move(&conn->node, &srv->spare);
-		srv->nr_spare++;
-		spare = true;
-	} else {
-		list_move_tail(&conn->node, &srv->dead);
-		queue_work(system_wq, &srv->reaper);
-	}
-	mutex_unlock(&srv->lock);
-
-	sock_release(sock);
-	kvfree(big);
-	fastecho_net_release_frag();
-	return spare;
-}
-
-static int fastecho_conn_thread(void *data)
-{
-	struct fastecho_conn *conn = data;
-	int err;
-
-	while (fastecho_conn_wait(conn)) {
-		err = fastecho_conn_echo(conn);
-		fastecho_conn_account(&fastecho_srv, conn, err);
-		if (!fastecho_conn_done(&fastecho_srv, conn))
-			break;
-	}
-	return 0;
-}
-
-/* A new thread, not yet woken, on no list. */
-static struct fastecho_conn *fastecho_conn_create(struct fastecho_server *srv)
-{
-	struct task_struct *task;
-	struct fastecho_conn *conn;
-
-	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
-	if (!conn)
-		return ERR_PTR(-ENOMEM);
-	conn->bufsize = srv->cfg.bufsize;
-
-	task = kthread_create(fastecho_conn_thread, conn, "%s/%u",
-			      KBUILD_MODNAME, ++srv->nr_threads);
-	if (IS_ERR(task)) {
-		kfree(conn);
-		return ERR_CAST(task);
-	}
-	conn->task = get_task_struct(task);
-	return conn;
-}
+/* ---- Birth and death of a connection ------------------------------------ */
 
 /**
  * fastecho_conn_start() - hand an accepted socket to a thread of its own
@@ -481,62 +452,167 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 		.keepcnt = srv->cfg.keepalive_cnt,
 		.user_timeout = srv->cfg.user_timeout,
 	};
-	struct sockaddr_storage peer;
+	struct fastecho_conn_state st = {};
 	struct fastecho_conn *conn;
 	unsigned int idle;
-	long timeo;
+	int err;
 
-	if (atomic_read(&srv->nr_active) >= fastecho_max_conns()) {
+	if (atomic_read(&srv->nr_active) >= READ_ONCE(srv->limits.max_conns)) {
 		atomic64_inc(&srv->rejected);
 		fastecho_net_abort(sock);
 		return;
 	}
 
-	fastecho_net_peer(sock, &peer);
-	idle = fastecho_idle_timeout();
-	timeo = idle ? (long)idle * HZ : MAX_SCHEDULE_TIMEOUT;
+	fastecho_net_peer(sock, &st.peer);
+	st.born = jiffies;
+	idle = READ_ONCE(srv->limits.idle_timeout);
+	st.idle = idle ? (long)idle * HZ : MAX_SCHEDULE_TIMEOUT;
 	opts.send_timeout = idle;
 	fastecho_net_tune(sock, &opts);
 	if (idle)
-		fastecho_net_set_rcvtimeo(sock, timeo);
+		fastecho_net_set_rcvtimeo(sock, st.idle);
 
 	mutex_lock(&srv->lock);
 	conn = list_first_entry_or_null(&srv->spare, struct fastecho_conn,
 					node);
 	if (conn) {
 		list_del(&conn->node);
-		srv->nr_spare--;
+		WRITE_ONCE(srv->nr_spare, srv->nr_spare - 1);
 	}
 	mutex_unlock(&srv->lock);
 
 	if (!conn) {
 		conn = fastecho_conn_create(srv);
 		if (IS_ERR(conn)) {
-			atomic64_inc(&srv->errors);
-			pr_warn_ratelimited("no thread for a connection: %ld\n",
-					    PTR_ERR(conn));
-			fastecho_net_abort(sock);
-			return;
+			err = PTR_ERR(conn);
+			goto out_abort;
 		}
 	}
 
 	mutex_lock(&srv->lock);
-	conn->id = ++srv->next_id;
-	conn->peer = peer;
-	conn->idle = timeo;
-	conn->born = jiffies;
-	conn->bytes_in = 0;
-	conn->bytes_out = 0;
-	conn->dropped = 0;
-	conn->quiet = false;
-	WRITE_ONCE(conn->sock, sock);
-	list_add_tail(&conn->node, &srv->live);
+	conn->st = st;
+	err = xa_alloc_cyclic(&srv->conns, &conn->st.id, conn, xa_limit_32b,
+			      &srv->next_id, GFP_KERNEL);
+	if (err < 0) {
+		fastecho_conn_retire(srv, conn);
+		mutex_unlock(&srv->lock);
+		goto out_abort;
+	}
 	atomic_inc(&srv->nr_active);
+	/* Pairs with fastecho_conn_wait(): @st is set before @sock shows. */
+	smp_store_release(&conn->sock, sock);
 	mutex_unlock(&srv->lock);
 	atomic64_inc(&srv->accepted);
 
-	pr_debug("connection %llu from %pISpc\n", conn->id, &conn->peer);
+	pr_debug("connection %u from %pISpc\n", conn->st.id, &conn->st.peer);
 	wake_up_process(conn->task);
+	return;
+
+out_abort:
+	atomic64_inc(&srv->errors);
+	pr_warn_ratelimited("no thread for a connection: %d\n", err);
+	fastecho_net_abort(sock);
+}
+
+/**
+ * fastecho_conn_done() - the connection has ended: close it, find a list
+ * @srv:  the server
+ * @conn: this thread
+ *
+ * Takes the connection out of @conns, moves the thread onto @spare when
+ * there is room, else onto @dead for the reaper, and releases the socket
+ * and the big buffer. Once teardown has begun, it touches nothing:
+ * teardown owns the thread and its socket.
+ *
+ * Return: true to wait for the next connection, false to return.
+ */
+static bool fastecho_conn_done(struct fastecho_server *srv,
+			       struct fastecho_conn *conn)
+{
+	struct socket *sock = conn->sock;
+	void *big = conn->st.big;
+	bool spare = false;
+
+	mutex_lock(&srv->lock);
+	atomic_dec(&srv->nr_active);
+	if (!srv->running) {
+		mutex_unlock(&srv->lock);
+		return false;
+	}
+
+	xa_erase(&srv->conns, conn->st.id);
+	WRITE_ONCE(conn->sock, NULL);
+	conn->st.big = NULL;
+	if (srv->nr_spare < srv->limits.spare_threads) {
+		list_add(&conn->node, &srv->spare);
+		WRITE_ONCE(srv->nr_spare, srv->nr_spare + 1);
+		spare = true;
+	} else {
+		fastecho_conn_retire(srv, conn);
+	}
+	mutex_unlock(&srv->lock);
+
+	sock_release(sock);
+	kvfree(big);
+	fastecho_net_release_frag();
+	return spare;
+}
+
+/* ---- The connection thread ---------------------------------------------- */
+
+/*
+ * Sleep until the listener hands us a connection (true), or we are told
+ * to return (false). The state is set before the tests, so no wakeup is
+ * lost.
+ */
+static bool fastecho_conn_wait(struct fastecho_server *srv,
+			       struct fastecho_conn *conn)
+{
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop() || !READ_ONCE(srv->running))
+			break;
+		/* Pairs with fastecho_conn_start(): @st is ready. */
+		if (smp_load_acquire(&conn->sock)) {
+			__set_current_state(TASK_RUNNING);
+			return true;
+		}
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+	return false;
+}
+
+static int fastecho_conn_thread(void *data)
+{
+	struct fastecho_server *srv = &fastecho_srv;
+	struct fastecho_conn *conn = data;
+	int err;
+
+	while (fastecho_conn_wait(srv, conn)) {
+		err = fastecho_conn_echo(srv, conn);
+		fastecho_conn_account(srv, conn, err);
+		if (!fastecho_conn_done(srv, conn))
+			break;
+	}
+	return 0;
+}
+
+/* ---- The listener ------------------------------------------------------- */
+
+/*
+ * Sleep until kthread_stop(). The state is set before the test, so the
+ * wakeup from kthread_stop() cannot be lost.
+ */
+static void fastecho_wait_for_stop(void)
+{
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop())
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
 }
 
 /* Create, bind and listen; with the default address, IPv6 else IPv4. */
@@ -578,7 +654,7 @@ static void fastecho_accept_loop(struct fastecho_server *srv)
 			fastecho_conn_start(srv, sock);
 			continue;
 		}
-		if (READ_ONCE(srv->stopping))
+		if (!READ_ONCE(srv->running))
 			break;
 		/* Out of memory or similar: don't spin on it. */
 		atomic64_inc(&srv->errors);
@@ -599,6 +675,8 @@ static int fastecho_listener_thread(void *data)
 	return 0;
 }
 
+/* ---- Start and teardown ------------------------------------------------- */
+
 /**
  * fastecho_server_start() - start the listener and wait until it listens
  * @cfg:   address, backlog, buffer size
@@ -612,27 +690,40 @@ int fastecho_server_start(const struct fastecho_config *cfg,
 {
 	struct fastecho_server *srv = &fastecho_srv;
 	struct task_struct *task;
+	int err;
 
 	srv->cfg = *cfg;
-	mutex_init(&srv->lock);
-	INIT_LIST_HEAD(&srv->live);
-	INIT_LIST_HEAD(&srv->spare);
-	INIT_LIST_HEAD(&srv->dead);
-	INIT_WORK(&srv->reaper, fastecho_reap);
 	init_completion(&srv->listening);
+	srv->reap_wq = alloc_ordered_workqueue("%s_reap", 0, KBUILD_MODNAME);
+	if (!srv->reap_wq)
+		return -ENOMEM;
+
+	mutex_lock(&srv->lock);
+	WRITE_ONCE(srv->running, true);
+	mutex_unlock(&srv->lock);
 
 	task = kthread_run(fastecho_listener_thread, srv, KBUILD_MODNAME);
-	if (IS_ERR(task))
-		return PTR_ERR(task);
+	if (IS_ERR(task)) {
+		err = PTR_ERR(task);
+		goto out_not_running;
+	}
 	srv->listener = task;
 
 	wait_for_completion(&srv->listening);
 	if (srv->listen_err) {
+		err = srv->listen_err;
 		kthread_stop(task);
-		return srv->listen_err;
+		goto out_not_running;
 	}
 	*bound = srv->bound;
 	return 0;
+
+out_not_running:
+	mutex_lock(&srv->lock);
+	WRITE_ONCE(srv->running, false);
+	mutex_unlock(&srv->lock);
+	destroy_workqueue(srv->reap_wq);
+	return err;
 }
 
 /**
@@ -641,40 +732,46 @@ int fastecho_server_start(const struct fastecho_config *cfg,
  * Returns once no thread of ours runs and every socket is released, however
  * the clients behave: shutting a socket down wakes a thread blocked in
  * accept, receive or send.
+ *
+ * Order: no new connections (clear @running, shut the listening socket
+ * down, stop the listener); let the reaper finish and go, so that every
+ * remaining thread is on @conns or @spare; take them all; shut every live
+ * socket down, busy connections first, and wake every spare thread, so
+ * that they all return at once, in parallel; kthread_stop() and free each;
+ * release the listening socket.
  */
 void fastecho_server_stop(void)
 {
 	struct fastecho_server *srv = &fastecho_srv;
 	struct fastecho_conn *conn, *tmp;
+	unsigned long id;
 	LIST_HEAD(live);
 	LIST_HEAD(idle);
 	LIST_HEAD(busy);
 
-	/* No new connections. */
 	mutex_lock(&srv->lock);
-	WRITE_ONCE(srv->stopping, true);
+	WRITE_ONCE(srv->running, false);
 	mutex_unlock(&srv->lock);
 	fastecho_net_shutdown(srv->lsock);
 	kthread_stop(srv->listener);
 
-	/* Every thread is ours now; the reaper will find nothing new. */
+	/* Nothing queues the reaper now; it frees what is on @dead. */
+	destroy_workqueue(srv->reap_wq);
+
 	mutex_lock(&srv->lock);
-	list_splice_init(&srv->live, &live);
+	xa_for_each(&srv->conns, id, conn)
+		list_add_tail(&conn->node, &live);
+	xa_destroy(&srv->conns);
 	list_splice_init(&srv->spare, &idle);
-	list_splice_init(&srv->dead, &idle);
-	srv->nr_spare = 0;
+	WRITE_ONCE(srv->nr_spare, 0);
 	mutex_unlock(&srv->lock);
-	cancel_work_sync(&srv->reaper);
 
 	/*
-	 * Wake them all, so they return in parallel; then reap each. Busy
-	 * connections first: until they are shut down, they and their
-	 * clients keep the CPUs, and the rest of teardown waits for one
-	 * (rt kernel, 2 CPUs, 1000 idle connections and 20 streams: 0.4-1.9 s
-	 * with the idle ones shut down first, 0.2-0.6 s busy first).
+	 * Busy connections first: until they are shut down, they and their
+	 * clients keep the CPUs, and the rest of teardown waits for one.
 	 */
 	list_for_each_entry_safe(conn, tmp, &live, node) {
-		if (READ_ONCE(conn->quiet))
+		if (READ_ONCE(conn->st.quiet))
 			continue;
 		fastecho_net_shutdown(conn->sock);
 		list_move_tail(&conn->node, &busy);
@@ -694,6 +791,31 @@ void fastecho_server_stop(void)
 	srv->lsock = NULL;
 }
 
+/* ---- What fastecho_main.c and fastecho_stats.c ask of the server --------- */
+
+/**
+ * fastecho_server_set_limits() - apply new runtime limits
+ * @lim: the limits, already checked
+ *
+ * May be called at any time, before the server starts and after it
+ * stops too. New max_conns and batch_conns apply at the next accept and
+ * the next receive, idle_timeout to connections accepted from now on; a
+ * lower spare_threads retires the spare threads beyond it at once.
+ */
+void fastecho_server_set_limits(const struct fastecho_limits *lim)
+{
+	struct fastecho_server *srv = &fastecho_srv;
+
+	mutex_lock(&srv->lock);
+	WRITE_ONCE(srv->limits.max_conns, lim->max_conns);
+	WRITE_ONCE(srv->limits.idle_timeout, lim->idle_timeout);
+	WRITE_ONCE(srv->limits.spare_threads, lim->spare_threads);
+	WRITE_ONCE(srv->limits.batch_conns, lim->batch_conns);
+	if (srv->running)
+		fastecho_spare_trim(srv);
+	mutex_unlock(&srv->lock);
+}
+
 /**
  * fastecho_server_stats() - a snapshot of the counters
  * @st: filled in; byte counts include the live connections
@@ -701,18 +823,6 @@ void fastecho_server_stop(void)
 void fastecho_server_stats(struct fastecho_stats *st)
 {
 	struct fastecho_server *srv = &fastecho_srv;
-	struct fastecho_conn *conn;
-
-	mutex_lock(&srv->lock);
-	st->bytes_in = srv->retired_in;
-	st->bytes_out = srv->retired_out;
-	st->bytes_dropped = srv->dropped;
-	list_for_each_entry(conn, &srv->live, node) {
-		st->bytes_in += READ_ONCE(conn->bytes_in);
-		st->bytes_out += READ_ONCE(conn->bytes_out);
-	}
-	st->spare = srv->nr_spare;
-	mutex_unlock(&srv->lock);
 
 	st->active = atomic_read(&srv->nr_active);
 	st->accepted = atomic64_read(&srv->accepted);
@@ -721,33 +831,38 @@ void fastecho_server_stats(struct fastecho_stats *st)
 	st->resets = atomic64_read(&srv->resets);
 	st->peer_timeouts = atomic64_read(&srv->peer_timeouts);
 	st->errors = atomic64_read(&srv->errors);
+	st->spare = READ_ONCE(srv->nr_spare);
+	st->bytes_in = atomic64_read(&srv->bytes_in);
+	st->bytes_out = atomic64_read(&srv->bytes_out);
+	st->bytes_dropped = atomic64_read(&srv->dropped);
 }
 
 /**
- * fastecho_server_show_conns() - one line per live connection
- * @m: the stats file
+ * fastecho_server_conn_info() - the first live connection from an id on
+ * @id:   the smallest id wanted
+ * @info: filled in when there is one
  *
- * The peer is formatted on its own and then padded as a string: a field
- * width on %pISpc itself is applied to the port inside vsprintf's small
- * address buffer, and overruns it (KASAN: stack-out-of-bounds in
- * ip4_addr_string_sa, found by make check-debug).
+ * Takes only the lock of @conns, for one lookup: a connection cannot end
+ * (leave @conns) while it is held, so its fields stay its own.
+ *
+ * Return: true if @info was filled in.
  */
-void fastecho_server_show_conns(struct seq_file *m)
+bool fastecho_server_conn_info(unsigned long id,
+			       struct fastecho_conn_info *info)
 {
 	struct fastecho_server *srv = &fastecho_srv;
 	struct fastecho_conn *conn;
-	char peer[64];
 
-	seq_printf(m, "%5s %-47s %16s %16s %7s %7s\n", "id", "peer", "bytes_in",
-		   "bytes_out", "age_s", "pid");
-	mutex_lock(&srv->lock);
-	list_for_each_entry(conn, &srv->live, node) {
-		snprintf(peer, sizeof(peer), "%pISpc", &conn->peer);
-		seq_printf(m, "%5llu %-47s %16llu %16llu %7lu %7d\n", conn->id,
-			   peer, READ_ONCE(conn->bytes_in),
-			   READ_ONCE(conn->bytes_out),
-			   (jiffies - conn->born) / HZ,
-			   task_pid_nr(conn->task));
+	xa_lock(&srv->conns);
+	conn = xa_find(&srv->conns, &id, ULONG_MAX, XA_PRESENT);
+	if (conn) {
+		info->id = id;
+		info->peer = conn->st.peer;
+		info->bytes_in = READ_ONCE(conn->st.bytes_in);
+		info->bytes_out = READ_ONCE(conn->st.bytes_out);
+		info->age = (jiffies - conn->st.born) / HZ;
+		info->pid = task_pid_nr(conn->task);
 	}
-	mutex_unlock(&srv->lock);
+	xa_unlock(&srv->conns);
+	return conn;
 }

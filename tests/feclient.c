@@ -38,6 +38,10 @@
  *   idle      one echo, then idle: the server must close us after between
  *             -a and -b seconds
  *   busy      one echo every -i ms for -d seconds: must never be closed
+ *   readloop  read -f FILE to its end again and again, 4 KiB at a time,
+ *             for -d seconds or until -u FILE exists; say how many times.
+ *             A FILE that is missing, or goes away while read, is tried
+ *             again (a proc file of a module being loaded and unloaded)
  *   listen    hold a listening socket on -h/-p (to make the port busy)
  *   refused   connecting must fail with ECONNREFUSED
  *
@@ -1281,6 +1285,34 @@ static void mode_busy(void)
 	pass("%ld echoes over %.1f s, never closed", k, opt_duration);
 }
 
+static void mode_readloop(void)
+{
+	double end = now() + opt_duration;
+	long reads = 0;
+	char buf[4096];
+
+	if (!opt_file)
+		fail("no -f FILE");
+	touch(opt_ready);
+	while (now() < end && !should_stop()) {
+		int fd = open(opt_file, O_RDONLY);
+		ssize_t r;
+
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		if (fd < 0)
+			fail("open %s: %s", opt_file, strerror(errno));
+		do
+			r = read(fd, buf, sizeof(buf));
+		while (r > 0);
+		if (r < 0 && errno != EIO)
+			fail("read %s: %s", opt_file, strerror(errno));
+		close(fd);
+		reads += !r;
+	}
+	pass("%ld reads of %s in %.1f s", reads, opt_file, now() - t_start);
+}
+
 static void mode_listen(void)
 {
 	int fd, one = 1, zero = 0;
@@ -1326,6 +1358,7 @@ static const struct {
 	{ "stream", mode_stream },	{ "flood", mode_flood },
 	{ "soak", mode_soak },		{ "maxconn", mode_maxconn },
 	{ "idle", mode_idle },		{ "busy", mode_busy },
+	{ "readloop", mode_readloop },
 	{ "listen", mode_listen },	{ "refused", mode_refused },
 	{ "xfer", mode_xfer },
 };

@@ -8,6 +8,9 @@ fe_case max_conns "max_conns: 50 of 200 served, rest rejected, served keep echoi
 fe_case idle_timeout "idle_timeout: idle client closed, busy client kept"
 fe_case port_in_use "port_in_use: EADDRINUSE, nothing left behind"
 fe_case bad_params "bad_params: each bad value fails with EINVAL, bad runtime writes refused"
+fe_case spare_shrink "spare_shrink: lowering spare_threads retires spare threads at once"
+fe_case param_race "param_race: out-of-range writes refused while the module loads"
+fe_case max_conns_bound "max_conns_bound: more connections than the host has tasks or memory for refused"
 
 # Port held by a user-space listener: insmod must fail, leaving nothing.
 port_busy_check() {
@@ -144,6 +147,105 @@ t_bad_params() {
 		echo "${pv#*=}" > $P/${pv%%=*} || bad="$bad write:$pv:refused"
 		[ "$(cat $P/${pv%%=*})" = "${pv#*=}" ] || bad="$bad write:$pv:not-set"
 	done
+	fc_ok echo -n 1000 -t 20
+	unload_ok
+	[ -z "$bad" ] || fail "wrong handling:$bad"
+}
+
+# spare_count_is N: the stats file and the thread list both say N spares.
+spare_count_is() {
+	stat_is spare "$1" && conn_threads_are "$1"
+}
+
+# A lowered spare_threads applies to the threads already waiting, not only
+# to the next one that finishes.
+t_spare_shrink() {
+	load_ok spare_threads=32
+	P=/sys/module/fastecho/parameters
+	fc_bg hold hold -c 40 -r $W/ready -u $W/stop -t 120
+	ready_or_fail hold $W/ready 100
+	touch $W/stop
+	fc_wait hold || fail "hold client: $(tail -n 1 $W/hold.out)"
+	wait_until 10 stat_is active 0 || fail "active $(stat_get active) after close"
+	wait_until 10 spare_count_is 32 ||
+		fail "spare $(stat_get spare), $(conn_threads) threads after 40 closed, want 32"
+	for n in 8 0; do
+		echo $n > $P/spare_threads || fail "cannot write spare_threads=$n"
+		wait_until 2 spare_count_is $n ||
+			fail "spare_threads=$n: spare $(stat_get spare), $(conn_threads) threads 2 s later"
+		diag "spare_threads=$n: spare $(stat_get spare), $(conn_threads) threads"
+	done
+	# The pool fills up again from 0.
+	echo 4 > $P/spare_threads || fail "cannot write spare_threads=4"
+	fc_bg hold6 hold -c 6 -r $W/ready6 -u $W/stop6 -t 60
+	ready_or_fail hold6 $W/ready6 50
+	touch $W/stop6
+	fc_wait hold6 || fail "hold client: $(tail -n 1 $W/hold6.out)"
+	wait_until 10 spare_count_is 4 ||
+		fail "spare $(stat_get spare), $(conn_threads) threads, want 4"
+	unload_ok
+}
+
+# The parameter files exist before the module's init runs: writes must be
+# checked from the first moment, not only once init is done. A writer
+# hammers out-of-range values at them while the module is loaded again
+# and again; every load must succeed and keep values in range.
+t_param_race() {
+	P=/sys/module/fastecho/parameters
+	(
+		while [ ! -e $W/wstop ]; do
+			echo 5000 > $P/spare_threads
+			echo 0 > $P/max_conns
+			echo 700000 > $P/idle_timeout
+			echo 2000000 > $P/batch_conns
+		done 2> /dev/null
+	) &
+	echo $! >> $W/pids
+	i=1
+	while [ $i -le 30 ]; do
+		load || { touch $W/wstop; fail "load $i: insmod: $(cat $W/insmod.err)"; }
+		v="$(cat $P/max_conns) $(cat $P/idle_timeout) $(cat $P/spare_threads) $(cat $P/batch_conns)"
+		rmmod fastecho || fail "load $i: rmmod failed"
+		# shellcheck disable=SC2086
+		set -- $v
+		if [ "$1" -lt 1 ] || [ "$2" -gt 604800 ] || [ "$3" -gt 4096 ] ||
+			[ "$4" -gt 1048576 ]; then
+			touch $W/wstop
+			fail "load $i: max_conns idle_timeout spare_threads batch_conns = $v"
+		fi
+		i=$((i + 1))
+	done
+	touch $W/wstop
+}
+
+# Every connection is a task with a kernel stack and, when busy, a bufsize
+# buffer: max_conns may not promise more than the host has.
+t_max_conns_bound() {
+	P=/sys/module/fastecho/parameters
+	pidmax=$(cat /proc/sys/kernel/pid_max)
+	tmax=$(cat /proc/sys/kernel/threads-max)
+	diag "pid_max $pidmax, threads-max $tmax, $(awk '/MemTotal/ { print $2 }' /proc/meminfo) kB"
+	bad=""
+	for p in max_conns=1048576 "max_conns=$pidmax" "max_conns=$tmax" \
+		"bufsize=4194304 max_conns=4096"; do
+		dmesg_mark
+		# shellcheck disable=SC2086
+		if load $p; then
+			rmmod fastecho
+			bad="$bad '$p':loaded"
+			continue
+		fi
+		grep -q "Invalid argument" $W/insmod.err || bad="$bad '$p':'$(cat $W/insmod.err)'"
+		diag "$p: $(dmesg_new | grep fastecho | tail -n 1)"
+	done
+	load_ok bufsize=4194304 max_conns=16
+	unload_ok
+	load_ok
+	for v in 1048576 "$pidmax" "$tmax"; do
+		echo "$v" > $P/max_conns 2> /dev/null && bad="$bad write:$v:accepted"
+	done
+	[ "$(cat $P/max_conns)" = 1024 ] || bad="$bad max_conns=$(cat $P/max_conns)"
+	echo 4096 > $P/max_conns || bad="$bad write:4096:refused"
 	fc_ok echo -n 1000 -t 20
 	unload_ok
 	[ -z "$bad" ] || fail "wrong handling:$bad"

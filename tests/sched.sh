@@ -5,6 +5,7 @@
 # Sourced by suite.sh, after lib.sh.
 
 fe_case sched "sched: busy connection threads SCHED_BATCH from batch_conns connections, quiet ones not"
+fe_case sched_admin "sched_admin: a SCHED_FIFO or SCHED_IDLE policy set with chrt survives traffic"
 
 # sched_policies: the scheduling policy (0 SCHED_NORMAL, 3 SCHED_BATCH) of
 # every live connection's thread, in connection order, on one line.
@@ -77,5 +78,37 @@ t_sched() {
 	echo 2 > $P/batch_conns || fail "cannot write batch_conns"
 	sched_check stream 1 "0 "
 	fc_ok echo -n 100000 -t 30
+	unload_ok
+}
+
+# sched_set POLICY PRIO: give every live connection's thread that policy, as
+# an administrator would with chrt -p (tests/fechrt.c).
+sched_set() {
+	# shellcheck disable=SC2046
+	/fe/bin/fechrt "$1" "$2" $(awk 'hdr { print $6 } $1 == "id" { hdr = 1 }' \
+		/proc/net/fastecho) || fail "fechrt $1 $2 failed"
+}
+
+# The module switches only between SCHED_NORMAL and SCHED_BATCH: a policy
+# an administrator chose stays, however the connection behaves.
+t_sched_admin() {
+	load_ok
+	P=/sys/module/fastecho/parameters
+	fc_bg sa stream -c 4 -r $W/ready -u $W/stop -t 60
+	ready_or_fail sa $W/ready 50
+	sleep 1
+	diag "4 streams: policies $(sched_policies)"
+	for pw in "fifo 10 1" "idle 0 5" "other 0 3"; do
+		# shellcheck disable=SC2086
+		set -- $pw
+		sched_set "$1" "$2"
+		sleep 3
+		got=$(sched_policies)
+		diag "after fechrt $1 $2 and 3 s of traffic: policies $got"
+		[ "$got" = "$3 $3 $3 $3 " ] ||
+			{ touch $W/stop; fail "policies '$got' 3 s after fechrt $1, want $3 each"; }
+	done
+	touch $W/stop
+	fc_wait sa > /dev/null || fail "stream client: $(tail -n 1 $W/sa.out)"
 	unload_ok
 }
