@@ -222,6 +222,19 @@ fc_wait() {
 	return $rc
 }
 
+# load_cycles N: N times load, echo 1000 bytes, unload; fail on the first
+# that goes wrong.
+load_cycles() {
+	local i=1
+	while [ $i -le "$1" ]; do
+		load || fail "cycle $i: insmod: $(cat $W/insmod.err)"
+		"$FC" echo -n 1000 -t 20 -q > $W/fc.out 2>&1 ||
+			fail "cycle $i: $(tail -n 1 $W/fc.out)"
+		rmmod fastecho 2> $W/rmmod.err || fail "cycle $i: rmmod: $(cat $W/rmmod.err)"
+		i=$((i + 1))
+	done
+}
+
 # rmmod_loaded CLIENT...: rmmod while the named background feclients load
 # the module, in the background so that a hung rmmod fails the case, not the
 # guest (RMMOD_LIMIT; how long it takes is a benchmark figure, make bench).

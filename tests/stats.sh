@@ -62,14 +62,7 @@ t_stats_load() {
 t_stats_cycles() {
 	dmesg_mark
 	stats_reader rd
-	i=1
-	while [ $i -le 30 ]; do
-		load || fail "cycle $i: insmod: $(cat $W/insmod.err)"
-		"$FC" echo -n 1000 -t 20 -q > $W/fc.out 2>&1 ||
-			fail "cycle $i: $(tail -n 1 $W/fc.out)"
-		rmmod fastecho 2> $W/rmmod.err || fail "cycle $i: rmmod: $(cat $W/rmmod.err)"
-		i=$((i + 1))
-	done
+	load_cycles 30
 	stats_reader_stop rd
 	diag "$(cat $W/rd.reads) reads during 30 cycles"
 	if dmesg_new | grep -E 'Oops|BUG|WARNING|general protection' > $W/splat; then

@@ -37,14 +37,7 @@ t_rmmod_under_fire() {
 }
 
 t_cycles() {
-	i=1
-	while [ $i -le 50 ]; do
-		load || fail "cycle $i: insmod: $(cat $W/insmod.err)"
-		"$FC" echo -n 1000 -t 20 -q > $W/fc.out 2>&1 ||
-			fail "cycle $i: $(tail -n 1 $W/fc.out)"
-		rmmod fastecho 2> $W/rmmod.err || fail "cycle $i: rmmod: $(cat $W/rmmod.err)"
-		i=$((i + 1))
-	done
+	load_cycles 50
 	[ "$(all_fe_threads)" = 0 ] || fail "fastecho threads left after 50 cycles"
 }
 
