@@ -19,7 +19,8 @@
  *   hold      open -c connections, verify each with one echo, then hold them
  *             until SIGTERM/SIGINT/SIGUSR1, -u FILE exists, or -t runs out
  *   noread    -c clients send until their buffers are full (at most -n
- *             bytes each), never read; hold them like "hold"
+ *             bytes each; full: nothing goes in for -i ms, default 300),
+ *             never read; hold them like "hold"
  *   stream    -c clients echo continuously until the server closes them or
  *             they are told to stop (for rmmod under load)
  *   flood     connect/close as fast as possible for -d seconds (-c threads)
@@ -96,6 +97,7 @@ static long opt_write = 65536;
 static const char *opt_file;
 static double opt_duration = 10;
 static long opt_interval = 1000;
+static long opt_patience = 300;	/* noread: -i, when given */
 static double opt_min = -1, opt_max = -1;
 static long opt_maxserved = -1;
 static const char *opt_ready;
@@ -733,7 +735,7 @@ static void mode_noread(void)
 				continue;
 			}
 			if (w < 0 && errno == EAGAIN &&
-			    wait_fd(fds[i], POLLOUT, 300) > 0)
+			    wait_fd(fds[i], POLLOUT, opt_patience) > 0)
 				continue;
 			break;
 		}
@@ -1399,7 +1401,7 @@ int main(int argc, char **argv)
 		case 'w': opt_write = atol(optarg); break;
 		case 'f': opt_file = optarg; break;
 		case 'd': opt_duration = atof(optarg); break;
-		case 'i': opt_interval = atol(optarg); break;
+		case 'i': opt_interval = opt_patience = atol(optarg); break;
 		case 'a': opt_min = atof(optarg); break;
 		case 'b': opt_max = atof(optarg); break;
 		case 'x': opt_maxserved = atol(optarg); break;

@@ -199,8 +199,11 @@ t_net_idle_timeout() {
 # (an uptime_s value) it took.
 peers_gone() {
 	local want=$((PT0 + $2))
-	wait_until 120 stat_is active 0 ||
+	if ! wait_until 120 stat_is active 0; then
+		dump_conn_state $(awk 'hdr { sub(/.*:/, "", $2); print $2 } $1 == "id" { hdr = 1 }' \
+			/proc/net/fastecho)
 		fail "$1: active $(stat_get active) 120 s later"
+	fi
 	diag "$1: $2 connections ended after $(since "$3") s (keepalive_idle 2, intvl 1, cnt 3, user_timeout 8)"
 	[ "$(stat_get peer_timeouts)" -ge $want ] ||
 		fail "$1: peer_timeouts $(stat_get peer_timeouts), want >= $want"
@@ -245,7 +248,9 @@ t_net_peers() {
 
 	# A client that fills its window and never reads again.
 	net_up
-	fc_bg noread noread -h $SRV4 -c 3 -r $W/r4 -u $W/stop -t 200
+	# Lost segments stall a send for a while: only a long silence means
+	# every buffer on the way is full and the server is stuck sending.
+	fc_bg noread noread -h $SRV4 -c 3 -i 5000 -r $W/r4 -u $W/stop -t 200
 	ready_or_fail noread $W/r4 120
 	peers_gone "never reads" 3 "$(uptime_s)"
 	touch $W/stop
