@@ -200,6 +200,7 @@ ready_or_fail() {
 	if [ ! -e "$2" ]; then
 		touch $W/stop
 		kill -0 $pid 2>/dev/null && diag "$1: not ready in $(tmo "$3") s"
+		is_loaded && diag "server: active $(stat_get active) accepted $(stat_get accepted) rejected $(stat_get rejected) errors $(stat_get errors) resets $(stat_get resets) spare $(stat_get spare)"
 		fc_wait "$1"
 		fail "$1 client: $(tail -n 1 $W/$1.out)"
 	fi
