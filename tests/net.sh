@@ -209,6 +209,8 @@ t_net_idle_timeout() {
 peers_gone() {
 	local want=$((PT0 + $2))
 	if ! wait_until 120 stat_is active 0; then
+		# the live connections' client ports, one word each
+		# shellcheck disable=SC2046
 		dump_conn_state $(awk 'hdr { sub(/.*:/, "", $2); print $2 } $1 == "id" { hdr = 1 }' \
 			/proc/net/fastecho)
 		fail "$1: active $(stat_get active) 120 s later"
