@@ -82,6 +82,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../tools/fe-client.h"
+
 #define MAX_HOSTS 4
 
 static const char *mode = "?";
@@ -273,24 +275,8 @@ static void parse_hosts(const char *list)
 	nhosts = 0;
 	for (tok = strtok_r(copy, ",", &save); tok && nhosts < MAX_HOSTS;
 	     tok = strtok_r(NULL, ",", &save)) {
-		struct sockaddr_in *a4 = (struct sockaddr_in *)&hosts[nhosts];
-		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&hosts[nhosts];
-		char *h = tok;
-		size_t hl = strlen(h);
-
-		if (h[0] == '[' && hl > 2 && h[hl - 1] == ']') {
-			h[hl - 1] = 0;
-			h++;
-		}
-		memset(&hosts[nhosts], 0, sizeof(hosts[nhosts]));
-		if (inet_pton(AF_INET, h, &a4->sin_addr) == 1) {
-			a4->sin_family = AF_INET;
-			hostlens[nhosts] = sizeof(*a4);
-		} else if (inet_pton(AF_INET6, h, &a6->sin6_addr) == 1) {
-			a6->sin6_family = AF_INET6;
-			hostlens[nhosts] = sizeof(*a6);
-		} else {
-			fprintf(stderr, "feclient: bad address '%s'\n", h);
+		if (fe_parse_addr(tok, 0, &hosts[nhosts], &hostlens[nhosts])) {
+			fprintf(stderr, "feclient: bad address '%s'\n", tok);
 			exit(2);
 		}
 		nhosts++;
@@ -308,11 +294,6 @@ static void set_port(int port)
 		else
 			((struct sockaddr_in6 *)&hosts[i])->sin6_port = htons(port);
 	}
-}
-
-static void set_nonblock(int fd)
-{
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
 static void rst_close(int fd)
@@ -340,34 +321,9 @@ static int wait_fd(int fd, short events, int ms)
  */
 static int fe_connect(int which, int ms)
 {
-	int h = which % nhosts, fd, err = 0, one = 1;
-	socklen_t elen = sizeof(err);
+	int h = which % nhosts;
 
-	fd = socket(hosts[h].ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	set_nonblock(fd);
-	if (connect(fd, (struct sockaddr *)&hosts[h], hostlens[h]) == 0)
-		return fd;
-	if (errno != EINPROGRESS) {
-		err = errno;
-		close(fd);
-		errno = err;
-		return -1;
-	}
-	if (wait_fd(fd, POLLOUT, ms) <= 0) {
-		close(fd);
-		errno = ETIMEDOUT;
-		return -1;
-	}
-	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
-	if (err) {
-		close(fd);
-		errno = err;
-		return -1;
-	}
-	return fd;
+	return fe_connect_wait(&hosts[h], hostlens[h], ms);
 }
 
 /*
@@ -517,20 +473,7 @@ static int probe_echo(int fd, long tag, int ms, char *why, size_t whylen)
 
 static void raise_nofile(long want)
 {
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl))
-		return;
-	if ((long)rl.rlim_cur >= want)
-		return;
-	rl.rlim_cur = want;
-	if ((long)rl.rlim_max < want)
-		rl.rlim_max = want;
-	if (setrlimit(RLIMIT_NOFILE, &rl)) {
-		getrlimit(RLIMIT_NOFILE, &rl);
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	fe_raise_nofile(want);
 }
 
 /* Sleep in small steps until told to stop or @deadline. */

@@ -46,6 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fe-client.h"
+
 #define PATTERN_PERIOD	65521u		/* prime, so strides never line up */
 #define CONN_STRIDE	7919u
 #define IO_CHUNK	65536u		/* largest single send/recv */
@@ -210,67 +212,16 @@ static const uint8_t *pattern_at(uint64_t id, uint64_t off)
 	return pattern + (off + id * CONN_STRIDE) % PATTERN_PERIOD;
 }
 
-/* Start a non-blocking connect. Returns the fd or -1 (errno set). */
+/* A non-blocking connect to the server: fd or -1 (errno set). */
 static int start_connect(void)
 {
-	int one = 1;
-	int fd;
-
-	fd = socket(opt.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (struct sockaddr *)&opt.addr, opt.addrlen) < 0 &&
-	    errno != EINPROGRESS) {
-		int err = errno;
-
-		close(fd);
-		errno = err;
-		return -1;
-	}
-	return fd;
+	return fe_connect_start(&opt.addr, opt.addrlen);
 }
 
-/* Finish a connect started by start_connect: 0 or -1 with errno. */
-static int connect_result(int fd)
-{
-	int err = 0;
-	socklen_t len = sizeof(err);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		return -1;
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	return 0;
-}
-
-/* Connect and wait up to timeout_ms. Returns a non-blocking fd or -1. */
+/* Connect within timeout_ms: a non-blocking fd or -1 (errno set). */
 static int connect_wait(int timeout_ms)
 {
-	struct pollfd pfd;
-	int fd, n;
-
-	fd = start_connect();
-	if (fd < 0)
-		return -1;
-	pfd.fd = fd;
-	pfd.events = POLLOUT;
-	do
-		n = poll(&pfd, 1, timeout_ms);
-	while (n < 0 && errno == EINTR);
-	if (n == 0)
-		errno = ETIMEDOUT;
-	if (n <= 0 || connect_result(fd) < 0) {
-		int err = errno;
-
-		close(fd);
-		errno = err;
-		return -1;
-	}
-	return fd;
+	return fe_connect_wait(&opt.addr, opt.addrlen, timeout_ms);
 }
 
 /* Per-connection state; which fields are used depends on the mode. */
@@ -675,7 +626,7 @@ static void cec_event(struct worker *w, struct conn *c, uint32_t events)
 {
 	if (!c->target) {
 		/* connect finished (or failed) */
-		if (connect_result(c->fd) < 0) {
+		if (fe_connect_result(c->fd) < 0) {
 			report_error(w, c, "connect", errno);
 			conn_kill(w, c);
 			return;
@@ -818,7 +769,7 @@ static void usage(void)
 		"  -T SEC    hard time limit for the whole run [depends on mode]\n"
 		"  -I        idle: also stop holding at EOF on stdin\n"
 		"  -E        idle: connect only, no echo check (nothing is sent)\n"
-		"HOST is a numeric IPv4 or IPv6 address or a host name.\n");
+		"HOST is a numeric IPv4 or IPv6 address ([::1] too).\n");
 	exit(2);
 }
 
@@ -839,32 +790,11 @@ static double parse_num(const char *s, const char *what)
  */
 static void parse_addr(void)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)&opt.addr;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&opt.addr;
-	char host[INET6_ADDRSTRLEN + 2];
-	size_t len = strlen(opt.host);
 	double port = parse_num(opt.port, "port");
 
-	if (port < 1 || port > 65535 || len >= sizeof(host))
-		goto bad;
-	strcpy(host, opt.host);
-	if (host[0] == '[' && host[len - 1] == ']') {
-		host[len - 1] = '\0';
-		memmove(host, host + 1, len - 1);
-	}
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		opt.addrlen = sizeof(*sin);
+	if (port >= 1 && port <= 65535 &&
+	    !fe_parse_addr(opt.host, (int)port, &opt.addr, &opt.addrlen))
 		return;
-	}
-	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		opt.addrlen = sizeof(*sin6);
-		return;
-	}
-bad:
 	fprintf(stderr, "fastecho-bench: need a numeric address and a port, got %s %s\n",
 		opt.host, opt.port);
 	exit(2);
@@ -958,21 +888,10 @@ static void parse_args(int argc, char **argv)
 /* Enough descriptors for every connection plus some slack. */
 static void raise_nofile(void)
 {
-	struct rlimit rl;
-	rlim_t want = (rlim_t)opt.conns + 64;
+	long want = (long)opt.conns + 64, got = fe_raise_nofile(want);
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
-		return;
-	rl.rlim_cur = want;
-	if (rl.rlim_max < want)
-		rl.rlim_max = want;	/* works as root */
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
-		getrlimit(RLIMIT_NOFILE, &rl);
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-		fprintf(stderr, "fastecho-bench: RLIMIT_NOFILE only %llu\n",
-			(unsigned long long)rl.rlim_cur);
-	}
+	if (got < want)
+		fprintf(stderr, "fastecho-bench: RLIMIT_NOFILE only %ld\n", got);
 }
 
 static const char *mode_name(void)
