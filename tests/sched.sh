@@ -102,11 +102,14 @@ t_sched_admin() {
 		# shellcheck disable=SC2086
 		set -- $pw
 		sched_set "$1" "$2"
+		# An administrator's policy must survive 3 s of traffic; after
+		# "other", fastecho's own choice (batch) comes back, in time.
 		sleep 3
+		[ "$1" = other ] && wait_until 30 policies_match "$3 $3 $3 $3 "
 		got=$(sched_policies)
 		diag "after fechrt $1 $2 and 3 s of traffic: policies $got"
 		[ "$got" = "$3 $3 $3 $3 " ] ||
-			{ touch $W/stop; fail "policies '$got' 3 s after fechrt $1, want $3 each"; }
+			{ touch $W/stop; fail "policies '$got' after fechrt $1 and traffic, want $3 each"; }
 	done
 	touch $W/stop
 	fc_wait sa > /dev/null || fail "stream client: $(tail -n 1 $W/sa.out)"
