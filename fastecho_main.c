@@ -64,6 +64,11 @@ module_param(user_timeout, uint, 0444);
 MODULE_PARM_DESC(user_timeout,
 		 "Seconds unacked or window shut to close, 0=TCP's (120)");
 
+static bool zerocopy;
+module_param(zerocopy, bool, 0444);
+MODULE_PARM_DESC(zerocopy,
+		 "Echo the received pages, no copy through a buffer (0)");
+
 static int max_conns = 1024;
 static unsigned int idle_timeout;
 static unsigned int spare_threads = 32;
@@ -233,6 +238,7 @@ static int fastecho_parse_params(struct fastecho_config *cfg)
 	cfg->keepalive_intvl = keepalive_intvl;
 	cfg->keepalive_cnt = keepalive_cnt;
 	cfg->user_timeout = user_timeout;
+	cfg->zerocopy = zerocopy;
 
 	if (!addr || !*addr) {
 		sin6->sin6_family = AF_INET6;
@@ -292,8 +298,9 @@ static int __init fastecho_init(void)
 		goto out_remove_proc;
 
 	WRITE_ONCE(fastecho_params_checked, true);
-	pr_info("listening on %pISpc (backlog %d, max_conns %d, idle_timeout %us, bufsize %u)\n",
-		&bound, backlog, max_conns, idle_timeout, bufsize);
+	pr_info("listening on %pISpc (backlog %d, max_conns %d, idle_timeout %us, bufsize %u%s)\n",
+		&bound, backlog, max_conns, idle_timeout, bufsize,
+		zerocopy ? ", zerocopy" : "");
 	return 0;
 
 out_remove_proc:

@@ -308,6 +308,8 @@ static void fastecho_conn_sched(bool busy)
  */
 static int fastecho_conn_echo(struct fastecho_conn *conn)
 {
+	bool zerocopy = fastecho_srv.cfg.zerocopy;
+	struct fastecho_net_zc zc;
 	bool busy = false;
 	size_t len, sent;
 	void *buf;
@@ -317,7 +319,10 @@ static int fastecho_conn_echo(struct fastecho_conn *conn)
 		fastecho_conn_sched(!conn->quiet);
 		buf = conn->big ?: conn->small;
 		len = conn->big ? conn->bufsize : sizeof(conn->small);
-		n = fastecho_net_recv(conn->sock, buf, len);
+		if (zerocopy)
+			n = fastecho_net_zc_recv(conn->sock, &zc);
+		else
+			n = fastecho_net_recv(conn->sock, buf, len);
 		if (n == -EINTR || n == -ERESTARTSYS)
 			continue;
 		if (n == -EAGAIN && busy && conn->idle > FASTECHO_QUIET) {
@@ -335,7 +340,10 @@ static int fastecho_conn_echo(struct fastecho_conn *conn)
 		}
 		WRITE_ONCE(conn->bytes_in, conn->bytes_in + n);
 
-		err = fastecho_net_send_all(conn->sock, buf, n, &sent);
+		if (zerocopy)
+			err = fastecho_net_zc_send(conn->sock, &zc, &sent);
+		else
+			err = fastecho_net_send_all(conn->sock, buf, n, &sent);
 		WRITE_ONCE(conn->bytes_out, conn->bytes_out + sent);
 		if (err) {
 			conn->dropped = n - sent;
@@ -343,7 +351,7 @@ static int fastecho_conn_echo(struct fastecho_conn *conn)
 		}
 
 		/* A full small buffer: more is coming, use the big one. */
-		if (n == len && !conn->big && conn->bufsize > len)
+		if (!zerocopy && n == len && !conn->big && conn->bufsize > len)
 			conn->big = kvmalloc(conn->bufsize,
 					     GFP_KERNEL | __GFP_NOWARN);
 	}
