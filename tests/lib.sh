@@ -8,7 +8,9 @@
 #
 # Environment: SOAK_SECONDS (default 60), RMMOD_LIMIT (seconds rmmod may
 # take under load, default 2), FE_KO (default /fe/fastecho.ko), FE_PORT
-# (default 12345), FECLIENT (default /fe/bin/feclient).
+# (default 12345), FECLIENT (default /fe/bin/feclient), FE_PARAMS (module
+# parameters appended to every insmod, e.g. "zerocopy=1": the whole suite
+# on another echo path).
 
 # Read by the area files.
 # shellcheck disable=SC2034
@@ -58,9 +60,11 @@ is_loaded() {
 	grep -q '^fastecho ' /proc/modules
 }
 
-# Load the module with parameters "$@"; the error message is in $W/insmod.err.
+# Load the module with parameters "$@" and $FE_PARAMS; the error message is
+# in $W/insmod.err.
 load() {
-	insmod "$KO" "$@" 2> $W/insmod.err
+	# shellcheck disable=SC2086 # FE_PARAMS is a word list
+	insmod "$KO" "$@" ${FE_PARAMS:-} 2> $W/insmod.err
 }
 
 load_ok() {

@@ -28,6 +28,8 @@ T=$(dirname "$0")
 . "$T/soak.sh"
 # shellcheck source=tests/net.sh
 . "$T/net.sh"
+# shellcheck source=tests/zerocopy.sh
+. "$T/zerocopy.sh"
 # shellcheck source=tests/leaks.sh
 . "$T/leaks.sh"
 
