@@ -26,6 +26,8 @@
  * @user_timeout:    seconds data may stay unacknowledged (or the peer's
  *                   window closed) before a connection ends, 0 for the
  *                   kernel's default
+ * @zerocopy:        echo the received pages themselves rather than copy
+ *                   them through a buffer
  */
 struct fastecho_config {
 	struct sockaddr_storage addr;
@@ -36,6 +38,7 @@ struct fastecho_config {
 	unsigned int keepalive_intvl;
 	unsigned int keepalive_cnt;
 	unsigned int user_timeout;
+	bool zerocopy;
 };
 
 /**

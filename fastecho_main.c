@@ -70,6 +70,11 @@ module_param(user_timeout, uint, 0444);
 MODULE_PARM_DESC(user_timeout,
 		 "Seconds unacked or window shut to close, 0=TCP's (120)");
 
+static bool zerocopy;
+module_param(zerocopy, bool, 0444);
+MODULE_PARM_DESC(zerocopy,
+		 "Echo the received pages, no copy through a buffer (0)");
+
 static struct fastecho_limits fastecho_limits = {
 	.max_conns = 1024,
 	.idle_timeout = 0,
@@ -232,6 +237,7 @@ static int fastecho_parse_params(struct fastecho_config *cfg)
 	cfg->keepalive_intvl = keepalive_intvl;
 	cfg->keepalive_cnt = keepalive_cnt;
 	cfg->user_timeout = user_timeout;
+	cfg->zerocopy = zerocopy;
 
 	if (!addr || !*addr) {
 		sin6->sin6_family = AF_INET6;
@@ -277,9 +283,10 @@ static int __init fastecho_init(void)
 	if (err)
 		goto out_stop_server;
 
-	pr_info("listening on %pISpc (backlog %d, max_conns %d, idle_timeout %us, bufsize %u)\n",
+	pr_info("listening on %pISpc (backlog %d, max_conns %d, idle_timeout %us, bufsize %u%s)\n",
 		&bound, backlog, READ_ONCE(fastecho_limits.max_conns),
-		READ_ONCE(fastecho_limits.idle_timeout), bufsize);
+		READ_ONCE(fastecho_limits.idle_timeout), bufsize,
+		zerocopy ? ", zerocopy" : "");
 	return 0;
 
 out_stop_server:

@@ -29,6 +29,7 @@
 
 #include <linux/in.h>
 #include <linux/in6.h>
+#include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/tcp.h>
@@ -245,6 +246,335 @@ int fastecho_net_send_all(struct socket *sock, const void *buf, size_t len,
 		*sent += n;
 	}
 	return 0;
+}
+
+/*
+ * Zero-copy echo: the pages of received data are taken as they sit in the
+ * receive queue (tcp_read_sock() with an actor that only takes page
+ * references) and handed to TCP's send path, which queues them as they
+ * are: one page reference each, no copy. The few bytes that do not sit in
+ * a page fit for sending (an skb's linear head, a slab page) are copied
+ * into the thread's own page fragment, current->task_frag, which
+ * fastecho_net_release_frag() gives back when the connection goes quiet.
+ */
+
+/* Bytes one zero-copy round takes at most. */
+#define FASTECHO_NET_ZC_BYTES (256 << 10)
+
+/*
+ * Add @len bytes at @off in @page to @zc, taking a page reference, or
+ * extend the last run when they follow it in the same page. False when
+ * @zc has no run left.
+ */
+static bool fastecho_net_zc_add(struct fastecho_net_zc *zc, struct page *page,
+				unsigned int off, unsigned int len)
+{
+	struct bio_vec *last = zc->nr ? &zc->vec[zc->nr - 1] : NULL;
+
+	if (last && last->bv_page == page &&
+	    last->bv_offset + last->bv_len == off) {
+		last->bv_len += len;
+	} else {
+		if (zc->nr == FASTECHO_NET_ZC_VECS)
+			return false;
+		get_page(page);
+		bvec_set_page(&zc->vec[zc->nr++], page, len, off);
+	}
+	zc->len += len;
+	return true;
+}
+
+/*
+ * Copy up to @len bytes at @off of @skb into the thread's page fragment
+ * and add them to @zc. Return: bytes taken (fewer when @zc is full), or
+ * -ENOMEM.
+ */
+static int fastecho_net_zc_copy(struct fastecho_net_zc *zc,
+				const struct sk_buff *skb, unsigned int off,
+				unsigned int len)
+{
+	struct page_frag *pfrag = &current->task_frag;
+	unsigned int n, done = 0;
+
+	while (done < len) {
+		if (!skb_page_frag_refill(1, pfrag, GFP_KERNEL))
+			return done ?: -ENOMEM;
+		n = min(len - done, pfrag->size - pfrag->offset);
+		if (skb_copy_bits(skb, off + done,
+				  page_address(pfrag->page) + pfrag->offset, n))
+			return done ?: -EFAULT;
+		if (!fastecho_net_zc_add(zc, pfrag->page, pfrag->offset, n))
+			break;
+		pfrag->offset += n;
+		done += n;
+	}
+	return done;
+}
+
+/*
+ * Take @n bytes at @pos of @skb, in frag @i, which starts at @start: by
+ * reference, or copied when sendpage_ok() refuses the page. Return: bytes
+ * taken (fewer when @zc is full), or a negative errno.
+ */
+static int fastecho_net_zc_frag(struct fastecho_net_zc *zc,
+				const struct sk_buff *skb, int i,
+				unsigned int start, unsigned int pos,
+				unsigned int n)
+{
+	const skb_frag_t *frag = &skb_shinfo(skb)->frags[i];
+	struct page *page = skb_frag_page(frag);
+	unsigned int at = skb_frag_off(frag) + pos - start;
+
+	if (!sendpage_ok(page))
+		return fastecho_net_zc_copy(zc, skb, pos, n);
+	if (!fastecho_net_zc_add(zc, page, at, n))
+		return 0;
+	return n;
+}
+
+/**
+ * fastecho_net_zc_skb() - take @len bytes at @off of @skb into @zc
+ * @zc:  the batch
+ * @skb: a received skb, or one on its frag_list
+ * @off: where to start, from the start of @skb's data
+ * @len: how many bytes, at most
+ *
+ * Paged data is taken by reference; the linear head, and pages that
+ * sendpage_ok() refuses, are copied.
+ *
+ * Return: bytes taken, fewer than @len when @zc filled up, or a negative
+ * errno when nothing could be taken.
+ */
+static int fastecho_net_zc_skb(struct fastecho_net_zc *zc,
+			       const struct sk_buff *skb, unsigned int off,
+			       unsigned int len)
+{
+	const struct skb_shared_info *shinfo = skb_shinfo(skb);
+	unsigned int start = skb_headlen(skb), done = 0, n, end, pos;
+	const struct sk_buff *iter;
+	int i, got;
+
+	if (off < start) {
+		n = min(len, start - off);
+		got = fastecho_net_zc_copy(zc, skb, off, n);
+		if (got < 0 || got < n)
+			return got;
+		done = n;
+	}
+
+	for (i = 0; i < shinfo->nr_frags && done < len; i++) {
+		end = start + skb_frag_size(&shinfo->frags[i]);
+		if (off + done < end) {
+			pos = off + done;
+			n = min(len - done, end - pos);
+			got = fastecho_net_zc_frag(zc, skb, i, start, pos, n);
+			if (got < 0)
+				return done ?: got;
+			done += got;
+			if (got < n)
+				return done;
+		}
+		start = end;
+	}
+
+	for (iter = shinfo->frag_list; iter && done < len; iter = iter->next) {
+		end = start + iter->len;
+		if (off + done < end) {
+			pos = off + done;
+			n = min(len - done, end - pos);
+			got = fastecho_net_zc_skb(zc, iter, pos - start, n);
+			if (got < 0)
+				return done ?: got;
+			done += got;
+			if (got < n)
+				return done;
+		}
+		start = end;
+	}
+	return done;
+}
+
+/*
+ * tcp_read_sock()'s actor, called under the socket lock: take what fits,
+ * send nothing (sending takes the socket lock). desc->count is the round's
+ * byte budget; 0 once @zc is full.
+ */
+static int fastecho_net_zc_actor(read_descriptor_t *desc, struct sk_buff *skb,
+				 unsigned int off, size_t len)
+{
+	struct fastecho_net_zc *zc = desc->arg.data;
+	unsigned int want = min(len, desc->count);
+	int got;
+
+	if (!want)
+		return 0;
+	got = fastecho_net_zc_skb(zc, skb, off, want);
+	if (got < 0) {
+		desc->error = got;
+		desc->count = 0;
+		return 0;
+	}
+	desc->count = got < want ? 0 : desc->count - got;
+	return got;
+}
+
+/* Drop the page references @zc holds and empty it. */
+static void fastecho_net_zc_release(struct fastecho_net_zc *zc)
+{
+	unsigned int i;
+
+	for (i = 0; i < zc->nr; i++)
+		put_page(zc->vec[i].bv_page);
+	zc->nr = 0;
+	zc->len = 0;
+}
+
+/**
+ * fastecho_net_zc_recv() - take what has arrived, as page references
+ * @sock: the connection
+ * @zc:   an empty batch; filled with up to FASTECHO_NET_ZC_VECS runs
+ *
+ * Like fastecho_net_recv(), but the data stays in the pages it arrived
+ * in: blocks until at least one byte, end of stream, an error or the
+ * receive timeout (sk_rcvtimeo, as fastecho_net_set_rcvtimeo() sets it),
+ * and reports them in the same order tcp_recvmsg() does. What does not
+ * fit in @zc stays in the receive queue for the next call.
+ *
+ * Urgent data (MSG_OOB) stops tcp_read_sock(); it ends the connection
+ * with -EPROTO rather than spin on it.
+ *
+ * Return: bytes now held in @zc, 0 at end of stream (the peer's FIN, or
+ * our own shutdown), or a negative errno (-EAGAIN on timeout).
+ */
+int fastecho_net_zc_recv(struct socket *sock, struct fastecho_net_zc *zc)
+{
+	read_descriptor_t desc = { .arg.data = zc };
+	struct sock *sk = sock->sk;
+	long timeo;
+	int n;
+
+	zc->nr = 0;
+	zc->len = 0;
+	lock_sock(sk);
+	timeo = sock_rcvtimeo(sk, false);
+	for (;;) {
+		desc.count = FASTECHO_NET_ZC_BYTES;
+		desc.error = 0;
+		n = sock->ops->read_sock(sk, &desc, fastecho_net_zc_actor);
+		if (n > 0 || zc->len)
+			break;
+		if (desc.error || n < 0) {
+			n = desc.error ?: n;
+			break;
+		}
+		if (sock_flag(sk, SOCK_DONE))
+			break;
+		if (sk->sk_err) {
+			n = sock_error(sk);
+			break;
+		}
+		if (sk->sk_shutdown & RCV_SHUTDOWN)
+			break;
+		if (sk->sk_state == TCP_CLOSE) {
+			n = -ENOTCONN;
+			break;
+		}
+		if (!timeo) {
+			n = -EAGAIN;
+			break;
+		}
+		if (!skb_queue_empty(&sk->sk_receive_queue)) {
+			n = -EPROTO;
+			break;
+		}
+		sk_wait_data(sk, &timeo, NULL);
+		if (signal_pending(current)) {
+			n = sock_intr_errno(timeo);
+			break;
+		}
+	}
+	release_sock(sk);
+	return zc->len ? zc->len : n;
+}
+
+#ifndef MSG_SENDPAGE_NOTLAST
+/*
+ * Since 6.5 (sendpage() and MSG_SENDPAGE_NOTLAST went together):
+ * sendmsg() with MSG_SPLICE_PAGES queues the pages themselves.
+ */
+static int fastecho_net_zc_push(struct socket *sock, struct fastecho_net_zc *zc,
+				size_t *sent)
+{
+	struct msghdr msg = { .msg_flags = MSG_SPLICE_PAGES | MSG_NOSIGNAL };
+	int n;
+
+	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, zc->vec, zc->nr, zc->len);
+	while (iov_iter_count(&msg.msg_iter)) {
+		n = sock_sendmsg(sock, &msg);
+		if (n < 0)
+			return n;
+		if (!n)
+			return -EPIPE;
+		*sent += n;
+	}
+	return 0;
+}
+#else
+/*
+ * Before 6.5: sendpage(), one run at a time, every run but the last marked
+ * as having more behind it, so that TCP pushes once. Keyed on
+ * MSG_SENDPAGE_NOTLAST, not on MSG_SPLICE_PAGES: Debian's 6.1 headers
+ * define MSG_SPLICE_PAGES, but its TCP ignores the flag and copies.
+ */
+static int fastecho_net_zc_push(struct socket *sock, struct fastecho_net_zc *zc,
+				size_t *sent)
+{
+	unsigned int i, off, left;
+	int n, flags;
+
+	for (i = 0; i < zc->nr; i++) {
+		flags = MSG_NOSIGNAL;
+		if (i + 1 < zc->nr)
+			flags |= MSG_MORE | MSG_SENDPAGE_NOTLAST;
+		off = zc->vec[i].bv_offset;
+		left = zc->vec[i].bv_len;
+		while (left) {
+			n = kernel_sendpage(sock, zc->vec[i].bv_page, off, left,
+					    flags);
+			if (n < 0)
+				return n;
+			if (!n)
+				return -EPIPE;
+			off += n;
+			left -= n;
+			*sent += n;
+		}
+	}
+	return 0;
+}
+#endif
+
+/**
+ * fastecho_net_zc_send() - send what fastecho_net_zc_recv() took
+ * @sock: the connection
+ * @zc:   the batch; empty on return, whatever happened
+ * @sent: how many bytes were queued, also when an error stopped the rest
+ *
+ * TCP takes page references of its own; ours are dropped here. Blocks
+ * while the send buffer is full, up to the send timeout.
+ *
+ * Return: 0 when all of @zc was queued, else a negative errno, as for
+ * fastecho_net_send_all().
+ */
+int fastecho_net_zc_send(struct socket *sock, struct fastecho_net_zc *zc,
+			 size_t *sent)
+{
+	int err;
+
+	*sent = 0;
+	err = fastecho_net_zc_push(sock, zc, sent);
+	fastecho_net_zc_release(zc);
+	return err;
 }
 
 /**

@@ -6,6 +6,7 @@
 #ifndef _FASTECHO_NET_H
 #define _FASTECHO_NET_H
 
+#include <linux/bvec.h>
 #include <linux/net.h>
 #include <linux/socket.h>
 #include <linux/types.h>
@@ -29,6 +30,25 @@ struct fastecho_net_opts {
 	unsigned int user_timeout;
 };
 
+/* Most page runs one zero-copy round holds */
+#define FASTECHO_NET_ZC_VECS 32
+
+/**
+ * struct fastecho_net_zc - received data held as page references
+ * @nr:  runs in use in @vec
+ * @len: bytes held, the sum of the runs' lengths
+ * @vec: each run is a page, an offset into it and a length; one page
+ *       reference is held per run
+ *
+ * Filled by fastecho_net_zc_recv(), emptied by fastecho_net_zc_send().
+ * Between the two nothing else may touch it.
+ */
+struct fastecho_net_zc {
+	unsigned int nr;
+	size_t len;
+	struct bio_vec vec[FASTECHO_NET_ZC_VECS];
+};
+
 int fastecho_net_listen(struct socket **res,
 			const struct sockaddr_storage *addr, int backlog);
 int fastecho_net_accept(struct socket *lsock, struct socket **res);
@@ -39,6 +59,9 @@ void fastecho_net_release_frag(void);
 int fastecho_net_recv(struct socket *sock, void *buf, size_t len);
 int fastecho_net_send_all(struct socket *sock, const void *buf, size_t len,
 			  size_t *sent);
+int fastecho_net_zc_recv(struct socket *sock, struct fastecho_net_zc *zc);
+int fastecho_net_zc_send(struct socket *sock, struct fastecho_net_zc *zc,
+			 size_t *sent);
 void fastecho_net_shutdown(struct socket *sock);
 void fastecho_net_abort(struct socket *sock);
 int fastecho_net_local(struct socket *sock, struct sockaddr_storage *ss);

@@ -357,6 +357,8 @@ static int fastecho_conn_echo(struct fastecho_server *srv,
 			      struct fastecho_conn *conn)
 {
 	struct fastecho_conn_state *st = &conn->st;
+	bool zerocopy = srv->cfg.zerocopy;
+	struct fastecho_net_zc zc;
 	bool busy = false;
 	size_t len, sent;
 	void *buf;
@@ -366,7 +368,10 @@ static int fastecho_conn_echo(struct fastecho_server *srv,
 		fastecho_conn_sched(srv, !st->quiet);
 		buf = st->big ?: conn->small;
 		len = st->big ? conn->bufsize : sizeof(conn->small);
-		n = fastecho_net_recv(conn->sock, buf, len);
+		if (zerocopy)
+			n = fastecho_net_zc_recv(conn->sock, &zc);
+		else
+			n = fastecho_net_recv(conn->sock, buf, len);
 		if (n == -EAGAIN && busy && st->idle > FASTECHO_QUIET) {
 			fastecho_conn_quiet(conn);
 			busy = false;
@@ -383,7 +388,10 @@ static int fastecho_conn_echo(struct fastecho_server *srv,
 		WRITE_ONCE(st->bytes_in, st->bytes_in + n);
 		atomic64_add(n, &srv->bytes_in);
 
-		err = fastecho_net_send_all(conn->sock, buf, n, &sent);
+		if (zerocopy)
+			err = fastecho_net_zc_send(conn->sock, &zc, &sent);
+		else
+			err = fastecho_net_send_all(conn->sock, buf, n, &sent);
 		WRITE_ONCE(st->bytes_out, st->bytes_out + sent);
 		atomic64_add(sent, &srv->bytes_out);
 		if (err) {
@@ -392,7 +400,7 @@ static int fastecho_conn_echo(struct fastecho_server *srv,
 		}
 
 		/* A full small buffer: more is coming, use the big one. */
-		if (n == len && !st->big && conn->bufsize > len)
+		if (!zerocopy && n == len && !st->big && conn->bufsize > len)
 			st->big = kvmalloc(conn->bufsize,
 					   GFP_KERNEL | __GFP_NOWARN);
 	}

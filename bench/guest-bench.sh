@@ -8,20 +8,24 @@
 #
 # Keys (defaults in brackets):
 #   rounds=3        interleaved rounds; in round r the servers run in an
-#                   order rotated by r (fastecho, epoll, uring; then
-#                   epoll, uring, fastecho; ...)
+#                   order rotated by r (fastecho, fastecho-zc, epoll, ...;
+#                   then fastecho-zc, epoll, ..., fastecho; ...)
 #   dur=5           measured seconds per ping-pong and cec run
 #   warm=1          warm-up seconds before each of those
 #   bulk_mib=256    MiB each way for the bulk run
 #   idle_conns=10000  connections for the idle memory run
 #   cec_conns=4     connect-echo-close cycles in flight
 #   workloads="idle pp1 pp32 pp1000 bulk cec rmmod"
-#   servers="fastecho epoll uring"
+#   servers="fastecho fastecho-zc epoll uring splice sockmap"
 #   rmmod_runs=5    rmmod workload: runs, after the rounds (fastecho only)
 #   modargs=""      extra insmod arguments for fastecho (e.g. bufsize=65536)
 #
-# Servers: fastecho (the module, port 12345), /fe/bin/echo-epoll (12346),
-# /fe/bin/echo-uring (12347). Client: /fe/bin/fastecho-bench on 127.0.0.1.
+# Servers: fastecho (the module, port 12345) and fastecho-zc (the same
+# module reloaded with zerocopy=1, same port: the module is reloaded
+# whenever the next run wants the other mode), /fe/bin/echo-epoll (12346),
+# /fe/bin/echo-uring (12347), /fe/bin/echo-splice (12348),
+# /fe/bin/echo-sockmap (12349, its BPF object next to it). Client:
+# /fe/bin/fastecho-bench on 127.0.0.1.
 #
 # rmmod: how long rmmod takes under the load of the suite's rmmod_under_fire
 # case (1000 idle connections, 5 that never read, 20 streams, a connect
@@ -42,7 +46,7 @@ bulk_mib=256
 idle_conns=10000
 cec_conns=4
 workloads="idle pp1 pp32 pp1000 bulk cec rmmod"
-servers="fastecho epoll uring"
+servers="fastecho fastecho-zc epoll uring splice sockmap"
 modargs=""
 rmmod_runs=5
 
@@ -64,11 +68,15 @@ done
 status=0
 epoll_pid=""
 uring_pid=""
+splice_pid=""
+sockmap_pid=""
 
 pid_of() {
 	case "$1" in
 	epoll) echo "$epoll_pid" ;;
 	uring) echo "$uring_pid" ;;
+	splice) echo "$splice_pid" ;;
+	sockmap) echo "$sockmap_pid" ;;
 	*) echo "" ;;
 	esac
 }
@@ -123,7 +131,7 @@ nr_tasks() {
 # The slack of 2 is this function's own subshells. Prints seconds.
 wait_drained() {
 	t0=$(date +%s)
-	if [ "$1" = fastecho ]; then
+	if [ "${1%-zc}" = fastecho ]; then
 		spare=$(cat /sys/module/fastecho/parameters/spare_threads 2>/dev/null ||
 			echo 0)
 		limit=$(($2 + 2 + spare))
@@ -138,6 +146,24 @@ wait_drained() {
 		sleep 2
 	fi
 	echo $(($(date +%s) - t0))
+}
+
+# fastecho_load SERVER: the module loaded in the mode SERVER is
+# (fastecho: zerocopy=0, fastecho-zc: zerocopy=1), reloaded if it is in the
+# other; prints the listening line when it loads.
+fastecho_load() {
+	zc=0 want=N
+	[ "$1" = fastecho-zc ] && zc=1 want=Y
+	if grep -q '^fastecho ' /proc/modules; then
+		[ "$(cat /sys/module/fastecho/parameters/zerocopy 2>/dev/null)" = $want ] &&
+			return 0
+		rmmod fastecho || return 1
+	fi
+	# shellcheck disable=SC2086 # modargs is a word list
+	insmod /fe/fastecho.ko port=12345 max_conns=$((idle_conns + 2000)) \
+		zerocopy=$zc $modargs || { echo "guest-bench: insmod failed" >&2; return 1; }
+	dmesg | grep 'fastecho: listening' | tail -n 1 >&2
+	wait_server "$1"
 }
 
 # Run the client; print its RESULT fields (without the word RESULT).
@@ -330,11 +356,9 @@ rounds_w=$(echo " $workloads " | sed 's/ rmmod / /g')
 [ -n "$(echo $rounds_w)" ] || servers=""
 for srv in $servers; do
 	case "$srv" in
-	fastecho)
-		# shellcheck disable=SC2086 # modargs is a word list
-		insmod /fe/fastecho.ko port=12345 max_conns=$((idle_conns + 2000)) \
-			$modargs || { echo "guest-bench: insmod failed" >&2; exit 1; }
-		dmesg | grep 'fastecho: listening' | tail -n 1
+	fastecho | fastecho-zc)
+		fastecho_load "$srv" 2>&1 || exit 1
+		continue
 		;;
 	epoll)
 		$bin/echo-epoll 12346 &
@@ -343,6 +367,14 @@ for srv in $servers; do
 	uring)
 		$bin/echo-uring 12347 &
 		uring_pid=$!
+		;;
+	splice)
+		$bin/echo-splice 12348 &
+		splice_pid=$!
+		;;
+	sockmap)
+		$bin/echo-sockmap 12349 &
+		sockmap_pid=$!
 		;;
 	esac
 	wait_server "$srv" || exit 1
@@ -354,6 +386,9 @@ while [ -n "$servers" ] && [ $r -le "$rounds" ]; do
 	for w in $rounds_w; do
 		for srv in $(rotate $r $servers); do
 			echo "guest-bench: round $r $w $srv ($(date +%T))" >&2
+			case "$srv" in
+			fastecho*) fastecho_load "$srv" || { status=1; continue; } ;;
+			esac
 			res=$(run_one "$w" "$srv")
 			echo "CSV round=$r workload=$w server=$srv $res"
 			case "$res" in
@@ -368,6 +403,8 @@ done
 # --- Teardown ----------------------------------------------------------------
 [ -n "$epoll_pid" ] && kill -TERM "$epoll_pid" && wait "$epoll_pid"
 [ -n "$uring_pid" ] && kill -TERM "$uring_pid" && wait "$uring_pid"
+[ -n "$splice_pid" ] && kill -TERM "$splice_pid" && wait "$splice_pid"
+[ -n "$sockmap_pid" ] && kill -TERM "$sockmap_pid" && wait "$sockmap_pid"
 if grep -q '^fastecho ' /proc/modules; then
 	cat /proc/net/fastecho | sed -n '1,7s/^/STATS /p'
 	rmmod fastecho

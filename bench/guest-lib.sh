@@ -10,13 +10,16 @@ bin=/fe/bin
 # shellcheck disable=SC2034
 host=127.0.0.1
 
-# The port of a server: fastecho (the module), epoll (/fe/bin/echo-epoll),
-# uring (/fe/bin/echo-uring).
+# The port of a server: fastecho and fastecho-zc (the module, in either
+# mode), epoll (/fe/bin/echo-epoll), uring (/fe/bin/echo-uring), splice
+# (/fe/bin/echo-splice), sockmap (/fe/bin/echo-sockmap).
 port_of() {
 	case "$1" in
-	fastecho) echo 12345 ;;
+	fastecho | fastecho-zc) echo 12345 ;;
 	epoll) echo 12346 ;;
 	uring) echo 12347 ;;
+	splice) echo 12348 ;;
+	sockmap) echo 12349 ;;
 	esac
 }
 

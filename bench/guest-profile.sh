@@ -22,7 +22,8 @@
 #             SCHED_NORMAL) vs batch_conns=2 (the default: SCHED_BATCH from
 #             2 connections) during ping-pong at 32 and 1000 conns,
 #             reps=N interleaved repetitions
-#   bulk      64 MiB each way against each server: the CPU split
+#   bulk      64 MiB each way against each server (fastecho, fastecho with
+#             zerocopy=1, epoll, uring, splice, sockmap): the CPU split
 #             (user/system/softirq) and context switches of a bulk stream
 #   frag      memory of 2000 idle connections that echoed once vs that
 #             never sent a byte (fastecho-bench -E), twice
@@ -200,6 +201,10 @@ $bin/echo-epoll 12346 2>/dev/null &
 epid=$!
 $bin/echo-uring 12347 2>/dev/null &
 upid=$!
+$bin/echo-splice 12348 2>/dev/null &
+spid=$!
+$bin/echo-sockmap 12349 2>/dev/null &
+kpid=$!
 sleep 1
 
 for part in $parts; do
@@ -222,8 +227,10 @@ for part in $parts; do
 		load_fastecho
 		;;
 	bulk)
-		for srv in fastecho epoll uring; do
+		for srv in fastecho fastecho-zc epoll uring splice sockmap; do
+			[ $srv = fastecho-zc ] && load_fastecho zerocopy=1
 			measure "bulk" $srv -m bulk -b 64
+			[ $srv = fastecho-zc ] && load_fastecho
 		done
 		;;
 	spare)
@@ -283,7 +290,7 @@ for part in $parts; do
 	esac
 done
 
-kill -TERM $epid $upid
+kill -TERM $epid $upid $spid $kpid
 wait
 rmmod fastecho
 exit 0

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# bench.sh: benchmark fastecho against user-space echo servers (epoll and
-# io_uring) in one QEMU boot, and write bench/results.{csv,md} and plots.
+# bench.sh: benchmark fastecho (default and zerocopy=1) against user-space
+# echo servers (epoll, io_uring, splice) and a BPF sockmap echo in one QEMU
+# boot, and write bench/results.{csv,md} and plots.
 #
 #   scripts/bench.sh [options]          (make bench BENCH_ARGS="...")
 #
@@ -17,6 +18,8 @@
 #   --cec-conns N    connect-echo-close cycles in flight [4]
 #   --workloads "…"  subset of: idle pp1 pp32 pp1000 bulk cec rmmod [all]
 #   --rmmod-runs N   runs of rmmod under load (fastecho only) [5]
+#   --servers "…"    subset of: fastecho fastecho-zc epoll uring splice
+#                    sockmap [all]
 #   --modargs "…"    extra insmod arguments for fastecho (e.g. bufsize=65536)
 #   --timeout SEC    QEMU time limit [computed from the above, generous]
 #   --out DIR        where results go [bench]
@@ -24,10 +27,11 @@
 #   --from FILE      do not boot: re-read a saved guest output (guest.out)
 #
 # The guest part is bench/guest-bench.sh. In every round each workload runs
-# against fastecho, echo-epoll and echo-uring, in an order rotated per
-# round; the medians over rounds are computed here. rmmod (how long rmmod
-# takes under the load of the suite's rmmod_under_fire case) runs after
-# the rounds, --rmmod-runs times; its median and worst are reported. Raw guest output and
+# against every server (fastecho, fastecho-zc, echo-epoll, echo-uring,
+# echo-splice, echo-sockmap), in an order rotated per round; the medians
+# over rounds are computed here. rmmod (how long rmmod takes under the load
+# of the suite's rmmod_under_fire case) runs after the rounds,
+# --rmmod-runs times; its median and worst are reported. Raw guest output and
 # the console log stay in build/bench/.
 set -euo pipefail
 
@@ -45,6 +49,7 @@ idle_conns=10000
 cec_conns=4
 workloads="idle pp1 pp32 pp1000 bulk cec rmmod"
 rmmod_runs=5
+servers="fastecho fastecho-zc epoll uring splice sockmap"
 modargs=""
 timeout_s=""
 out=$root/bench
@@ -75,6 +80,7 @@ while (($#)); do
 	--cec-conns) need_num "$1" "$2"; cec_conns=$2; shift 2 ;;
 	--workloads) workloads=$2; shift 2 ;;
 	--rmmod-runs) need_num "$1" "$2"; rmmod_runs=$2; shift 2 ;;
+	--servers) servers=$2; shift 2 ;;
 	--modargs) modargs=$2; shift 2 ;;
 	--timeout) need_num "$1" "$2"; timeout_s=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
@@ -93,6 +99,14 @@ for w in $workloads; do
 	idle | pp1 | pp32 | pp1000 | bulk | cec | rmmod) ;;
 	*) echo "bench.sh: unknown workload $w" >&2; exit 2 ;;
 	esac
+done
+nservers=0
+for s in $servers; do
+	case "$s" in
+	fastecho | fastecho-zc | epoll | uring | splice | sockmap) ;;
+	*) echo "bench.sh: unknown server $s" >&2; exit 2 ;;
+	esac
+	nservers=$((nservers + 1))
 done
 
 work=$root/build/bench
@@ -116,7 +130,7 @@ if [[ -z "$from" ]]; then
 	if [[ -z "$timeout_s" ]]; then
 		per_server=$(awk -v d="$dur" -v w="$warm" -v b="$bulk_mib" -v i="$idle_conns" \
 			'BEGIN { printf "%d", 4 * (d + w + 40) + b / 2 + i / 50 + 60 }')
-		timeout_s=$((600 + rounds * 3 * per_server + rmmod_runs * 300))
+		timeout_s=$((600 + rounds * nservers * per_server + rmmod_runs * 300))
 	fi
 
 	# A private tree of links to the sources: vm.sh keeps its initramfs
@@ -146,7 +160,7 @@ if [[ -z "$from" ]]; then
 		--timeout "$timeout_s" --log "$work/console.log" -- \
 		sh /fe/bench/guest-bench.sh rounds="$rounds" dur="$dur" warm="$warm" \
 		bulk_mib="$bulk_mib" idle_conns="$idle_conns" cec_conns="$cec_conns" \
-		workloads="$workloads" rmmod_runs="$rmmod_runs" modargs="$modargs" |
+		workloads="$workloads" rmmod_runs="$rmmod_runs" servers="$servers" modargs="$modargs" |
 		sed -u 's/\r//g' | tee -a "$guest_out" | grep --line-buffered -v '^CSV ' >&2 ||
 		rc=${PIPESTATUS[0]}
 	if ((rc != 0)); then
@@ -248,7 +262,6 @@ errors_of() {
 		$2 == w { e += $k } END { print e + 0 }' "$csv"
 }
 
-servers="fastecho epoll uring"
 meta=$(grep '^META kernel=' "$guest_out" | head -n1 || true)
 gkernel=$(sed -n 's/.*kernel=\([^ ]*\).*/\1/p' <<<"$meta")
 gcpus=$(sed -n 's/.*cpus=\([^ ]*\).*/\1/p' <<<"$meta")
@@ -266,16 +279,26 @@ fi
 qemu=$(qemu-system-x86_64 --version 2>/dev/null | head -n1 || echo unknown)
 hostcpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 
-# target_row LABEL FASTECHO EPOLL URING HIGHER TARGET: one row of the
-# targets table. HIGHER=1: the ratio to the better (larger) user-space value
-# must be >= TARGET; HIGHER=0: the ratio to the better (smaller) one must be
-# <= TARGET.
+# best HIGHER V...: the best of the values given (the largest when HIGHER is
+# 1, the smallest when 0), empty when none is.
+best() {
+	local hi=$1
+	shift
+	awk -v hi="$hi" 'BEGIN {
+		for (i = 2; i < ARGC; i++) {
+			if (ARGV[i] == "") continue
+			if (b == "" || (hi ? ARGV[i] + 0 > b + 0 : ARGV[i] + 0 < b + 0)) b = ARGV[i]
+		}
+		print b
+		exit
+	}' "$@"
+}
+
+# target_row LABEL VALUE REFERENCE HIGHER TARGET: one row of a targets
+# table. HIGHER=1: VALUE/REFERENCE must be >= TARGET; HIGHER=0: <= TARGET.
 target_row() {
-	awk -v l="$1" -v f="$2" -v e="$3" -v u="$4" -v hi="$5" -v t="$6" 'BEGIN {
-		if (f == "" || (e == "" && u == "")) { printf "| %s | - | - | - | not measured |\n", l; exit }
-		b = e
-		if (b == "" || (u != "" && (hi ? u + 0 > b + 0 : u + 0 < b + 0))) b = u
-		if (b + 0 == 0) { printf "| %s | - | - | - | not measured |\n", l; exit }
+	awk -v l="$1" -v f="$2" -v b="$3" -v hi="$4" -v t="$5" 'BEGIN {
+		if (f == "" || b == "" || b + 0 == 0) { printf "| %s | - | - | not measured |\n", l; exit }
 		r = f / b
 		ok = hi ? r >= t : r <= t
 		v = ok ? "met" : sprintf("missed by %.2f", hi ? t - r : r - t)
@@ -298,9 +321,14 @@ md=$out/results.md
 	echo "- fastecho: $modline; sources at git $rev (when the run started)"
 	echo "- Client: \`fastecho-bench\` (tools/), on 127.0.0.1 in the same guest;" \
 		"every echoed byte verified."
-	echo "- Servers: fastecho (kthread per connection), \`echo-epoll\`" \
+	echo "- Servers: fastecho (kthread per connection, kernel_recvmsg/kernel_sendmsg)," \
+		"fastecho-zc (the same module reloaded with zerocopy=1: tcp_read_sock," \
+		"then sendpage or MSG_SPLICE_PAGES), \`echo-epoll\`" \
 		"(SO_REUSEPORT + epoll thread per CPU), \`echo-uring\`" \
-		"(io_uring, multishot accept, thread per CPU)."
+		"(io_uring, multishot accept, thread per CPU), \`echo-splice\`" \
+		"(epoll + splice socket -> pipe -> socket, thread per CPU)," \
+		"\`echo-sockmap\` (sk_skb verdict program redirecting each socket to" \
+		"its own egress; user space only accepts)."
 	echo "- Guest sysctls: ip_local_port_range 1024-65535, tcp_max_tw_buckets 0" \
 		"(no client TIME_WAIT), somaxconn 4096."
 	echo
@@ -310,8 +338,12 @@ md=$out/results.md
 	echo
 	echo "## Medians over rounds"
 	echo
-	echo "| workload | metric | fastecho | epoll | io_uring | fastecho/epoll | fastecho/io_uring | rounds | errors |"
-	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+	echo "fastecho-zc is fastecho loaded with zerocopy=1. \"best user\" is the" \
+		"best of the user-space servers (epoll, io_uring, splice) in each row;" \
+		"sockmap, whose data never leaves the kernel either, is compared on its own."
+	echo
+	echo "| workload | metric | fastecho | fastecho-zc | epoll | io_uring | splice | sockmap | fastecho/best user | fastecho-zc/best user | fastecho/sockmap | fastecho-zc/sockmap | rounds | errors |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for w in pp1 pp32 pp1000 cec bulk; do
 		grep -qE "^[0-9]+,$w," "$csv" || continue
 		case "$w" in
@@ -329,24 +361,56 @@ md=$out/results.md
 			metrics="msgs_per_s p50_us p99_us p999_us"
 		fi
 		for m in $metrics; do
+			hi=0
 			case "$m" in
-			msgs_per_s) mname="msgs/s (higher is better)"; [[ $w == cec ]] && mname="conns/s (higher is better)"; dec=0 ;;
-			mib_per_s) mname="MiB/s (higher is better)"; dec=1 ;;
+			msgs_per_s) mname="msgs/s (higher is better)"; [[ $w == cec ]] && mname="conns/s (higher is better)"; dec=0 hi=1 ;;
+			mib_per_s) mname="MiB/s (higher is better)"; dec=1 hi=1 ;;
 			*) mname="${m%_us} µs (lower is better)"; dec=0 ;;
 			esac
 			f=$(median "$w" fastecho "$m")
+			z=$(median "$w" fastecho-zc "$m")
 			e=$(median "$w" epoll "$m")
 			u=$(median "$w" uring "$m")
-			echo "| $label | $mname | $(fmt "$f" $dec) | $(fmt "$e" $dec) |" \
-				"$(fmt "$u" $dec) | $(ratio "$f" "$e") | $(ratio "$f" "$u") |" \
-				"$(rounds_of "$w" fastecho) | $(errors_of "$w") |"
+			p=$(median "$w" splice "$m")
+			k=$(median "$w" sockmap "$m")
+			bu=$(best "$hi" "$e" "$u" "$p")
+			rw=$(rounds_of "$w" fastecho)
+			[[ $rw != 0 ]] || rw=$(rounds_of "$w" fastecho-zc)
+			echo "| $label | $mname | $(fmt "$f" $dec) | $(fmt "$z" $dec) |" \
+				"$(fmt "$e" $dec) | $(fmt "$u" $dec) | $(fmt "$p" $dec) |" \
+				"$(fmt "$k" $dec) | $(ratio "$f" "$bu") | $(ratio "$z" "$bu") |" \
+				"$(ratio "$f" "$k") | $(ratio "$z" "$k") | $rw | $(errors_of "$w") |"
 		done
 	done
 	echo
 	echo "## Targets"
 	echo
-	echo "The issue's targets, against the better of the two user-space" \
-		"servers in this run (medians)."
+	echo "The zero-copy path's targets (issue 13), medians of this run:" \
+		"fastecho-zc's bulk against the splice server and against the best" \
+		"copy-based server (fastecho, epoll, io_uring); every ping-pong and" \
+		"connect-echo-close figure of fastecho-zc against fastecho's."
+	echo
+	echo "| target | ratio | wanted | verdict |"
+	echo "|---|---:|---:|---|"
+	target_row "bulk MiB/s: fastecho-zc / splice" "$(median bulk fastecho-zc mib_per_s)" \
+		"$(median bulk splice mib_per_s)" 1 1.5
+	target_row "bulk MiB/s: fastecho-zc / best copy-based" \
+		"$(median bulk fastecho-zc mib_per_s)" \
+		"$(best 1 "$(median bulk fastecho mib_per_s)" "$(median bulk epoll mib_per_s)" \
+			"$(median bulk uring mib_per_s)")" 1 2.5
+	for w in pp1 pp32 pp1000 cec; do
+		grep -qE "^[0-9]+,$w," "$csv" || continue
+		for m in msgs_per_s p50_us p99_us p999_us; do
+			[[ $w == cec && $m == p999_us ]] && continue
+			hi=0
+			[[ $m == msgs_per_s ]] && hi=1
+			target_row "$w $m: fastecho-zc / fastecho" "$(median "$w" fastecho-zc "$m")" \
+				"$(median "$w" fastecho "$m")" "$hi" 1.0
+		done
+	done
+	echo
+	echo "The earlier targets, fastecho (default path) against the better of" \
+		"epoll and io_uring, the copy-based user-space servers:"
 	echo
 	echo "| target | fastecho / best | wanted | verdict |"
 	echo "|---|---:|---:|---|"
@@ -356,7 +420,7 @@ md=$out/results.md
 		"pp1000 p99_us 0 1.0" "cec p99_us 0 1.0"; do
 		read -r tw tm thi tt <<<"$t"
 		target_row "$tw $tm" "$(median "$tw" fastecho "$tm")" \
-			"$(median "$tw" epoll "$tm")" "$(median "$tw" uring "$tm")" \
+			"$(best "$thi" "$(median "$tw" epoll "$tm")" "$(median "$tw" uring "$tm")")" \
 			"$thi" "$tt"
 	done
 	kmem=$(idle_median fastecho kernel)
@@ -417,8 +481,8 @@ md=$out/results.md
 			"fastecho may keep spare_threads idle threads from earlier runs:" \
 			"those make its numbers slightly lower, not higher."
 		echo
-		echo "| metric | fastecho | epoll | io_uring | fastecho/epoll | fastecho/io_uring |"
-		echo "|---|---:|---:|---:|---:|---:|"
+		echo "| metric | fastecho | fastecho-zc | epoll | io_uring | splice | sockmap | fastecho/best user | fastecho/sockmap |"
+		echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 		for what in kernel active memfree rss setup drain; do
 			case "$what" in
 			kernel) mname="Slab+KernelStack bytes/conn (meminfo)"; dec=0 ;;
@@ -429,18 +493,21 @@ md=$out/results.md
 			drain) mname="seconds until released after close (fastecho: threads reaped; others: fixed 2 s wait)"; dec=0 ;;
 			esac
 			f=$(idle_median fastecho "$what")
+			z=$(idle_median fastecho-zc "$what")
 			e=$(idle_median epoll "$what")
 			u=$(idle_median uring "$what")
-			if [[ $what == drain ]]; then
-				re="-" ru="-"
+			p=$(idle_median splice "$what")
+			k=$(idle_median sockmap "$what")
+			if [[ $what == drain || $what == rss ]]; then
+				re="-" rk="-"
 			else
-				re=$(ratio "$f" "$e") ru=$(ratio "$f" "$u")
+				re=$(ratio "$f" "$(best 0 "$e" "$u" "$p")") rk=$(ratio "$f" "$k")
 			fi
-			echo "| $mname | $(fmt "$f" $dec) | $(fmt "$e" $dec) | $(fmt "$u" $dec) |" \
-				"$re | $ru |"
+			echo "| $mname | $(fmt "$f" $dec) | $(fmt "$z" $dec) | $(fmt "$e" $dec) |" \
+				"$(fmt "$u" $dec) | $(fmt "$p" $dec) | $(fmt "$k" $dec) | $re | $rk |"
 		done
 		echo
-		echo "Idle runs: $(rounds_of idle fastecho) per server," \
+		echo "Idle runs: $(rounds_of idle epoll) per server," \
 			"errors $(errors_of idle)."
 	fi
 	if [[ -f "$root/bench/tried.md" ]]; then
@@ -458,6 +525,8 @@ md=$out/results.md
 	echo
 	echo "![latency percentiles](latency.png)"
 	echo
+	echo "![bulk and connect-echo-close](throughput.png)"
+	echo
 	echo "Raw rounds: [results.csv](results.csv) (one row per run)."
 	if ((rc != 0)); then
 		echo
@@ -470,24 +539,37 @@ md=$out/results.md
 if command -v gnuplot >/dev/null; then
 	dat=$work/plot
 	mkdir -p "$dat"
-	# msgs/s by connection count: conns fastecho epoll uring
+	# msgs/s by connection count: conns, then one column per server of
+	# $plot_servers (empty: "-")
+	plot_servers="fastecho fastecho-zc epoll uring splice sockmap"
 	for w in pp1 pp32 pp1000; do
 		grep -qE "^[0-9]+,$w," "$csv" || continue
 		printf '%s' "${w#pp}"
-		for s in $servers; do printf ' %s' "$(median "$w" "$s" msgs_per_s)"; done
+		for s in $plot_servers; do
+			v=$(median "$w" "$s" msgs_per_s)
+			printf ' %s' "${v:--}"
+		done
 		printf '\n'
 	done >"$dat/msgs.dat"
 	# latency: one row per workload/server: label p50 p99 p999
 	for w in pp1 pp32 pp1000; do
 		grep -qE "^[0-9]+,$w," "$csv" || continue
-		for s in $servers; do
+		for s in $plot_servers; do
+			[[ -n "$(median "$w" "$s" p50_us)" ]] || continue
 			printf '"%s %s" %s %s %s\n' "${w#pp}c" "$s" \
 				"$(median "$w" "$s" p50_us)" "$(median "$w" "$s" p99_us)" \
 				"$(median "$w" "$s" p999_us)"
 		done
 	done >"$dat/latency.dat"
+	# bulk MiB/s and connect-echo-close conns/s: one row per server
+	for s in $plot_servers; do
+		b=$(median bulk "$s" mib_per_s)
+		c=$(median cec "$s" msgs_per_s)
+		[[ -n "$b$c" ]] || continue
+		printf '"%s" %s %s\n' "$s" "${b:--}" "${c:--}"
+	done >"$dat/tput.dat"
 	if [[ -s "$dat/msgs.dat" ]]; then
-		gnuplot -e "msgs='$dat/msgs.dat'; lat='$dat/latency.dat'; outdir='$out'" \
+		gnuplot -e "msgs='$dat/msgs.dat'; lat='$dat/latency.dat'; tput='$dat/tput.dat'; outdir='$out'" \
 			"$root/bench/plot.gp" || echo "bench.sh: gnuplot failed" >&2
 	fi
 else

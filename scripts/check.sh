@@ -14,7 +14,9 @@
 # driven from the host) runs last (CHECK_NO_RUN=1 leaves it out).
 #
 # Boots: stock (the plain command line), slub (slub_debug=FZPU), preempt
-# (preempt=full). On 6.1 all three run by default, elsewhere only stock.
+# (preempt=full), zerocopy (stock command line, every insmod of the suite
+# with zerocopy=1: FE_PARAMS). On 6.1 all four run by default, elsewhere
+# only stock.
 # The soak case runs SOAK_SECONDS (--soak, default 60) on the stock boot and
 # --extra-soak (default 20) seconds on the others and on the debug kernel;
 # its TAP name says which.
@@ -100,7 +102,8 @@ boot_append() {
 	stock) echo "" ;;
 	slub) echo "slub_debug=FZPU" ;;
 	preempt) echo "preempt=full" ;;
-	*) echo "check.sh: unknown boot '$1' (stock, slub, preempt)" >&2; return 1 ;;
+	zerocopy) echo "" ;;
+	*) echo "check.sh: unknown boot '$1' (stock, slub, preempt, zerocopy)" >&2; return 1 ;;
 	esac
 }
 
@@ -145,8 +148,9 @@ run_boot() {
 		[[ "$k" != debug ]] || ts=10
 	fi
 	local rl=${RMMOD_LIMIT:-$((60 * ts))}
-	args=(env SOAK_SECONDS="$s" FE_TIME_SCALE="$ts" RMMOD_LIMIT="$rl"
-		/fe/tests/suite.sh)
+	args=(env SOAK_SECONDS="$s" FE_TIME_SCALE="$ts" RMMOD_LIMIT="$rl")
+	[[ "$b" != zerocopy ]] || args+=(FE_PARAMS=zerocopy=1)
+	args+=(/fe/tests/suite.sh)
 	rm -f "$raw.status"
 	[[ -z "$only" ]] || args+=(--only "$only")
 
@@ -239,7 +243,7 @@ if ((matrix)); then
 else
 	if [[ -z "$boots" ]]; then
 		boots=stock
-		[[ "$kernel" != 6.1 ]] || boots="stock slub preempt"
+		[[ "$kernel" != 6.1 ]] || boots="stock slub preempt zerocopy"
 	fi
 	check_kernel "$kernel" "$boots"
 	# make run, driven from the host: with the full default check only.

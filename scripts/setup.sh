@@ -12,7 +12,7 @@ pkgs=(
 	qemu-system-x86 busybox-static linux-image-amd64 linux-headers-amd64
 	kmod cpio build-essential sparse liburing-dev gnuplot-nox bc flex bison
 	libelf-dev libssl-dev dwarves xz-utils linux-source-6.1 clang-format dkms
-	shellcheck iproute2
+	shellcheck iproute2 clang libbpf-dev zlib1g-dev
 	gcc-12 debian-archive-keyring util-linux
 )
 

@@ -58,6 +58,9 @@
  *   -u FILE    stop when it exists  -s SEED  random seed
  *   -k FILE    soak/stream: on a failed connection, touch FILE and keep
  *              the failed connections open until -u FILE exists (60 s max)
+ *   -l MS      echo, pipeline: read nothing back for the first MS ms, so
+ *              that the server's send buffer and then its receive queue
+ *              fill up (TCP collapses a full receive queue)
  *   -q         quiet on success
  */
 #define _GNU_SOURCE
@@ -100,6 +103,7 @@ static const char *opt_file;
 static double opt_duration = 10;
 static long opt_interval = 1000;
 static long opt_patience = 300;	/* noread: -i, when given */
+static long opt_late;
 static double opt_min = -1, opt_max = -1;
 static long opt_maxserved = -1;
 static const char *opt_ready;
@@ -342,6 +346,7 @@ struct xfer {
 	int expect_eof;		/* then require EOF after the last byte */
 	double deadline;
 	double idle;		/* if > 0: give up after this long without progress */
+	double read_from;	/* read no echo before this time */
 	size_t sent, recvd;	/* out */
 	double last_rx;		/* out: when the last echo bytes came */
 	char why[160];		/* out */
@@ -360,14 +365,21 @@ static enum xfer_res do_xfer(int fd, struct xfer *x)
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		double limit = x->deadline;
-		int r;
+		int r, late = now() < x->read_from;
 
 		if (x->idle > 0 && last_progress + x->idle < limit)
 			limit = last_progress + x->idle;
+		if (late) {
+			pfd.events = 0;
+			limit = x->read_from;
+			last_progress = now();
+		}
 		if (x->sent < x->len)
 			pfd.events |= POLLOUT;
 		r = poll(&pfd, 1, ms_left(limit));
 		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0 && late)
 			continue;
 		if (r <= 0) {
 			int queued = -1;
@@ -506,6 +518,7 @@ static void run_one_xfer(const unsigned char *buf, size_t len, size_t chunk,
 	x.halfclose = halfclose;
 	x.expect_eof = halfclose;
 	x.deadline = deadline_all();
+	x.read_from = now() + opt_late / 1000.0;
 	r = do_xfer(fd, &x);
 	if (r != XFER_OK)
 		fail("%s", x.why);
@@ -1314,7 +1327,7 @@ static void usage(void)
 
 	fprintf(stderr, "usage: feclient MODE [-h HOST] [-p PORT] [-t SEC] "
 		"[-c N] [-n N] [-m N] [-w N] [-f FILE] [-d SEC] [-i MS] "
-		"[-a SEC] [-b SEC] [-x N] [-r FILE] [-u FILE] [-k FILE] [-s SEED] [-q]\n"
+		"[-a SEC] [-b SEC] [-x N] [-r FILE] [-u FILE] [-k FILE] [-s SEED] [-l MS] [-q]\n"
 		"modes:");
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		fprintf(stderr, " %s", modes[i].name);
@@ -1333,7 +1346,7 @@ int main(int argc, char **argv)
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "h:p:t:c:n:m:w:f:d:i:a:b:x:r:u:k:s:q")) != -1) {
+	while ((opt = getopt(argc, argv, "h:p:t:c:n:m:w:f:d:i:a:b:x:r:u:k:s:l:q")) != -1) {
 		switch (opt) {
 		case 'h': hostlist = optarg; break;
 		case 'p': opt_port = atoi(optarg); break;
@@ -1345,6 +1358,7 @@ int main(int argc, char **argv)
 		case 'f': opt_file = optarg; break;
 		case 'd': opt_duration = atof(optarg); break;
 		case 'i': opt_interval = opt_patience = atol(optarg); break;
+		case 'l': opt_late = atol(optarg); break;
 		case 'a': opt_min = atof(optarg); break;
 		case 'b': opt_max = atof(optarg); break;
 		case 'x': opt_maxserved = atol(optarg); break;

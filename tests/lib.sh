@@ -11,7 +11,9 @@
 # by it; check.sh sets it per kernel and boot), RMMOD_LIMIT (seconds rmmod
 # under load may take before it counts as hung, default 60 times
 # FE_TIME_SCALE), FE_KO (default /fe/fastecho.ko), FE_PORT (default
-# 12345), FECLIENT (default /fe/bin/feclient).
+# 12345), FECLIENT (default /fe/bin/feclient), FE_PARAMS (module
+# parameters appended to every insmod, e.g. "zerocopy=1": the whole suite
+# on another echo path).
 #
 # Time limits only say "it did not hang": far above what anything takes,
 # never a speed target (speeds are benchmark figures, make bench).
@@ -65,9 +67,11 @@ is_loaded() {
 	grep -q '^fastecho ' /proc/modules
 }
 
-# Load the module with parameters "$@"; the error message is in $W/insmod.err.
+# Load the module with parameters "$@" and $FE_PARAMS; the error message is
+# in $W/insmod.err.
 load() {
-	insmod "$KO" "$@" 2> $W/insmod.err
+	# shellcheck disable=SC2086 # FE_PARAMS is a word list
+	insmod "$KO" "$@" ${FE_PARAMS:-} 2> $W/insmod.err
 }
 
 load_ok() {

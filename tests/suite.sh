@@ -30,6 +30,8 @@ T=$(dirname "$0")
 . "$T/net.sh"
 # shellcheck source=tests/stats.sh
 . "$T/stats.sh"
+# shellcheck source=tests/zerocopy.sh
+. "$T/zerocopy.sh"
 # shellcheck source=tests/leaks.sh
 . "$T/leaks.sh"
 

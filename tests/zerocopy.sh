@@ -1,0 +1,114 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# zerocopy.sh: the zero-copy echo path (zerocopy=1): the received pages
+# are sent back as they are. Sourced by suite.sh, after lib.sh.
+
+fe_case zc_small "zc_small: zerocopy=1, 1-byte writes, pipelined 16-byte messages, small writes read back late"
+fe_case zc_stream "zc_stream: zerocopy=1, 8 MB and 2 MiB streams byte for byte, IPv4 and IPv6, 4 at once"
+fe_case zc_halfclose "zc_halfclose: zerocopy=1, half-close, resets mid-stream, bytes_in = bytes_out + bytes_dropped"
+fe_case zc_rmmod "zc_rmmod: zerocopy=1, rmmod with 20 streams running ends, nothing left, reload echoes"
+fe_case zc_idle "zc_idle: zerocopy=1, idle_timeout closes an idle client, a client busy every 1.5 s is kept"
+
+# A TcpExt counter from /proc/net/netstat.
+tcpext() {
+	awk -v k="$1" '$1 == "TcpExt:" && !h { for (i = 2; i <= NF; i++) if ($i == k) c = i; h = 1; next }
+	     $1 == "TcpExt:" { print $c + 0 }' /proc/net/netstat
+}
+
+# The module runs the zero-copy path.
+zc_load_ok() {
+	load_ok zerocopy=1 "$@"
+	[ "$(cat /sys/module/fastecho/parameters/zerocopy)" = Y ] ||
+		fail "parameters/zerocopy is $(cat /sys/module/fastecho/parameters/zerocopy)"
+}
+
+# Every connection has ended: every byte received was echoed or counted
+# as dropped.
+zc_bytes_exact() {
+	wait_until 30 stat_is active 0 || fail "active $(stat_get active) after the clients left"
+	bin=$(stat_get bytes_in) bout=$(stat_get bytes_out) bdrop=$(stat_get bytes_dropped)
+	diag "bytes_in $bin bytes_out $bout bytes_dropped $bdrop"
+	[ "$bin" = $((bout + bdrop)) ] ||
+		fail "bytes_in $bin != bytes_out $bout + bytes_dropped $bdrop"
+	[ "${1:-}" != nodrop ] || [ "$bdrop" = 0 ] || fail "bytes_dropped $bdrop with no client reset"
+}
+
+t_zc_small() {
+	zc_load_ok
+	fc_ok echo -n 8192 -w 1 -t 60
+	fc_ok echo -n 1 -t 10
+	fc_ok pipeline -n 10000 -m 16 -t 60
+	# 16-byte writes, none read back for 3 s: the server's send buffer
+	# fills, then its receive queue backs up with small segments, which
+	# TCP coalesces (into an skb's linear tailroom when it fits) or, under
+	# memory pressure, collapses into linear skbs: the bytes the zero-copy
+	# path copies. Whether that happened is only shown.
+	c0=$(tcpext TCPRcvCollapsed)
+	fc_ok echo -n 2000000 -w 16 -l 3000 -t 120
+	fc_ok pipeline -n 100000 -m 16 -l 2000 -t 120
+	diag "TCPRcvCollapsed +$(($(tcpext TCPRcvCollapsed) - c0)) during the late-read runs"
+	zc_bytes_exact nodrop
+	unload_ok
+}
+
+t_zc_stream() {
+	zc_load_ok
+	fc_ok echo -n 8000000 -t 120
+	head -c 1048576 /dev/urandom > $W/blob
+	head -c 65536 /dev/zero >> $W/blob
+	head -c 1048576 /dev/urandom >> $W/blob
+	fc_ok echo -f $W/blob -t 60
+	fc_ok echo -h ::1 -n 2000000 -t 60
+	for i in 1 2 3 4; do
+		fc_bg s$i echo -n 3000000 -t 120
+	done
+	for i in 1 2 3 4; do
+		fc_wait s$i || fail "stream $i: $(tail -n 1 $W/s$i.out)"
+	done
+	zc_bytes_exact nodrop
+	unload_ok
+}
+
+t_zc_halfclose() {
+	zc_load_ok
+	fc_ok halfclose -n 300000 -t 30
+	fc_ok halfclose -n 1 -t 30
+	fc_ok halfclose -n 4000000 -t 60
+	fc_ok rst -c 50 -n 65536 -t 60
+	wait_until 30 conn_threads_settled ||
+		fail "$(conn_threads) connection threads left after resets (spare_threads=$(spare_allowed))"
+	zc_bytes_exact
+	fc_ok echo -n 100000 -t 30
+	zc_bytes_exact
+	unload_ok
+}
+
+t_zc_rmmod() {
+	zc_load_ok
+	fc_bg_nice stream stream -c 20 -r $W/ready -u $W/stop -t 120
+	ready_or_fail stream $W/ready 60
+	sleep 2
+	a=$(stat_get active) bin=$(stat_get bytes_in)
+	diag "before rmmod: active $a, bytes_in $bin"
+	[ "$a" = 20 ] || fail "active $a with 20 streams"
+	dmesg_mark
+	rmmod_loaded stream
+	dmesg_new | grep 'fastecho: unloaded' | sed 's/^/# /'
+	zc_load_ok
+	fc_ok echo -n 1000000 -t 30
+	zc_bytes_exact nodrop
+	unload_ok
+}
+
+t_zc_idle() {
+	zc_load_ok idle_timeout=3
+	fc_bg idle idle -a 2 -b 30 -t 60
+	fc_ok busy -d 9 -i 1500 -t 60
+	fc_wait idle || fail "idle client: $(tail -n 1 $W/idle.out)"
+	it=$(stat_get idle_timeouts)
+	[ "$it" -ge 1 ] 2>/dev/null || fail "idle_timeouts is '$it' after an idle close"
+	fc_ok echo -n 500000 -t 30
+	zc_bytes_exact nodrop
+	unload_ok
+}
