@@ -275,6 +275,12 @@ rmmod_loaded() {
 	[ ! -e /proc/net/fastecho ] || fail "/proc/net/fastecho left after rmmod"
 }
 
+# live_client_ports: the client port of each connection the stats file
+# lists, one a line (the word splitting where it is used is on purpose).
+live_client_ports() {
+	awk 'hdr { sub(/.*:/, "", $2); print $2 } $1 == "id" { hdr = 1 }' /proc/net/fastecho
+}
+
 # dump_conn_state [CLIENT_PORT...]: TAP comments on the server's view of
 # stuck connections: the stats file, the sockets of those client ports (both
 # ends, with their queues) and the kernel stacks of the fastecho threads

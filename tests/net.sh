@@ -169,15 +169,28 @@ t_net_xfer() {
 	net_down
 }
 
+# A client that resets (or closes with data unread) sends one RST, and
+# nothing resends it: when the lane loses it and the server has nothing in
+# flight, the server's end stays open until keepalive asks (the peer's
+# kernel answers the probe with another RST). The defaults (60 s idle, then
+# 6 x 10 s) would make the wait below race that, so the soak asks sooner.
 t_net_soak() {
+	local left t0
 	FC_NS=in_ns
 	net_up
-	load_ok
+	load_ok keepalive_idle=2 keepalive_intvl=1 keepalive_cnt=3
 	s=$((SOAK_SECONDS / 2))
 	[ $s -ge 10 ] || s=10
 	fc soak -h $SRV4,$SRV6 -c 8 -d $s -t $((s + 300)) ||
 		fail "$(grep -m 1 'worker' $W/fc.out || tail -n 1 $W/fc.out)"
-	wait_until 60 stat_is active 0 || fail "active $(stat_get active) after the soak"
+	left=$(stat_get active) t0=$(uptime_s)
+	if ! wait_until 60 stat_is active 0; then
+		# shellcheck disable=SC2046
+		dump_conn_state $(live_client_ports)
+		fail "active $(stat_get active) 60 s after the soak (keepalive_idle 2, intvl 1, cnt 3)"
+	fi
+	[ "$left" = 0 ] ||
+		diag "$left connections still open when the clients finished; none $(since "$t0") s later"
 	owed_settle
 	no_owed_sockets || fail "$(owed_sockets) server sockets still owe their peer data or a FIN"
 	bin=$(stat_get bytes_in) bout=$(stat_get bytes_out) drop=$(stat_get bytes_dropped)
@@ -209,10 +222,8 @@ t_net_idle_timeout() {
 peers_gone() {
 	local want=$((PT0 + $2))
 	if ! wait_until 120 stat_is active 0; then
-		# the live connections' client ports, one word each
 		# shellcheck disable=SC2046
-		dump_conn_state $(awk 'hdr { sub(/.*:/, "", $2); print $2 } $1 == "id" { hdr = 1 }' \
-			/proc/net/fastecho)
+		dump_conn_state $(live_client_ports)
 		fail "$1: active $(stat_get active) 120 s later"
 	fi
 	diag "$1: $2 connections ended after $(since "$3") s (keepalive_idle 2, intvl 1, cnt 3, user_timeout 8)"
