@@ -34,6 +34,7 @@
 #include <linux/sched.h>
 #include <linux/tcp.h>
 #include <linux/uio.h>
+#include <linux/version.h>
 #include <net/ipv6.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
@@ -497,10 +498,12 @@ int fastecho_net_zc_recv(struct socket *sock, struct fastecho_net_zc *zc)
 	return zc->len ? zc->len : n;
 }
 
-#ifndef MSG_SENDPAGE_NOTLAST
+#if KERNEL_VERSION(6, 5, 0) <= LINUX_VERSION_CODE
 /*
- * Since 6.5 (sendpage() and MSG_SENDPAGE_NOTLAST went together):
- * sendmsg() with MSG_SPLICE_PAGES queues the pages themselves.
+ * Since 6.5, which removed sendpage(): sendmsg() with MSG_SPLICE_PAGES
+ * queues the pages themselves. Keyed on the version, not on the flag:
+ * Debian's 6.1 headers define MSG_SPLICE_PAGES, but its TCP ignores the
+ * flag and copies.
  */
 static int fastecho_net_zc_push(struct socket *sock, struct fastecho_net_zc *zc,
 				size_t *sent)
@@ -522,9 +525,7 @@ static int fastecho_net_zc_push(struct socket *sock, struct fastecho_net_zc *zc,
 #else
 /*
  * Before 6.5: sendpage(), one run at a time, every run but the last marked
- * as having more behind it, so that TCP pushes once. Keyed on
- * MSG_SENDPAGE_NOTLAST, not on MSG_SPLICE_PAGES: Debian's 6.1 headers
- * define MSG_SPLICE_PAGES, but its TCP ignores the flag and copies.
+ * as having more behind it, so that TCP pushes once.
  */
 static int fastecho_net_zc_push(struct socket *sock, struct fastecho_net_zc *zc,
 				size_t *sent)

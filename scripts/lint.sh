@@ -56,8 +56,11 @@ trap 'rm -f "$out"' EXIT
 
 # --- checkpatch --------------------------------------------------------------
 st=0
+# LINUX_VERSION_CODE: an in-tree driver is written for the one kernel it is
+# merged into; an out-of-tree module for 6.1 to 6.12 keys its shims on the
+# version (fastecho_net.c), which is the one warning this type gives.
 "$lint/scripts/checkpatch.pl" --strict --no-tree --quiet --show-types \
-	--no-summary -f "${sources[@]}" >"$out" 2>&1 || st=1
+	--ignore LINUX_VERSION_CODE --no-summary -f "${sources[@]}" >"$out" 2>&1 || st=1
 [[ -s $out ]] && st=1
 report $st "checkpatch --strict" "$out"
 
