@@ -363,34 +363,32 @@ static int fastecho_net_zc_skb(struct fastecho_net_zc *zc,
 		done = n;
 	}
 
-	for (i = 0; i < shinfo->nr_frags && done < len; i++) {
-		end = start + skb_frag_size(&shinfo->frags[i]);
-		if (off + done < end) {
-			pos = off + done;
+	/* The frags in order, then the skbs on the frag_list. */
+	iter = shinfo->frag_list;
+	for (i = 0; done < len; i++, start = end) {
+		if (i < shinfo->nr_frags)
+			end = start + skb_frag_size(&shinfo->frags[i]);
+		else if (iter)
+			end = start + iter->len;
+		else
+			break;
+		pos = off + done;
+		if (pos < end) {
 			n = min(len - done, end - pos);
-			got = fastecho_net_zc_frag(zc, skb, i, start, pos, n);
+			if (i < shinfo->nr_frags)
+				got = fastecho_net_zc_frag(zc, skb, i, start,
+							   pos, n);
+			else
+				got = fastecho_net_zc_skb(zc, iter, pos - start,
+							  n);
 			if (got < 0)
 				return done ?: got;
 			done += got;
 			if (got < n)
 				return done;
 		}
-		start = end;
-	}
-
-	for (iter = shinfo->frag_list; iter && done < len; iter = iter->next) {
-		end = start + iter->len;
-		if (off + done < end) {
-			pos = off + done;
-			n = min(len - done, end - pos);
-			got = fastecho_net_zc_skb(zc, iter, pos - start, n);
-			if (got < 0)
-				return done ?: got;
-			done += got;
-			if (got < n)
-				return done;
-		}
-		start = end;
+		if (i >= shinfo->nr_frags)
+			iter = iter->next;
 	}
 	return done;
 }
