@@ -48,6 +48,9 @@ struct fastecho_config {
  * @bytes_dropped counts bytes received but never echoed because their
  * connection ended first (reset, timeout, error, rmmod): bytes_in is
  * always bytes_out + bytes_dropped + what live connections are echoing.
+ * @bytes_copied counts the bytes of bytes_in that the zero-copy path
+ * (zerocopy=1) could not send back by page reference and copied: an skb's
+ * linear head, or a page sendpage_ok() refuses. Always 0 with zerocopy=0.
  */
 struct fastecho_stats {
 	u64 active;
@@ -61,6 +64,7 @@ struct fastecho_stats {
 	u64 bytes_in;
 	u64 bytes_out;
 	u64 bytes_dropped;
+	u64 bytes_copied;
 };
 
 /**

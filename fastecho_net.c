@@ -307,6 +307,7 @@ static int fastecho_net_zc_copy(struct fastecho_net_zc *zc,
 		if (!fastecho_net_zc_add(zc, pfrag->page, pfrag->offset, n))
 			break;
 		pfrag->offset += n;
+		zc->copied += n;
 		done += n;
 	}
 	return done;
@@ -454,6 +455,7 @@ int fastecho_net_zc_recv(struct socket *sock, struct fastecho_net_zc *zc)
 
 	zc->nr = 0;
 	zc->len = 0;
+	zc->copied = 0;
 	lock_sock(sk);
 	timeo = sock_rcvtimeo(sk, false);
 	for (;;) {

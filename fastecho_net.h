@@ -37,6 +37,8 @@ struct fastecho_net_opts {
  * struct fastecho_net_zc - received data held as page references
  * @nr:  runs in use in @vec
  * @len: bytes held, the sum of the runs' lengths
+ * @copied: of those, bytes that had to be copied (a linear head, or a
+ *       page sendpage_ok() refuses) rather than taken by reference
  * @vec: each run is a page, an offset into it and a length; one page
  *       reference is held per run
  *
@@ -46,6 +48,7 @@ struct fastecho_net_opts {
 struct fastecho_net_zc {
 	unsigned int nr;
 	size_t len;
+	size_t copied;
 	struct bio_vec vec[FASTECHO_NET_ZC_VECS];
 };
 

@@ -62,6 +62,7 @@ static void fastecho_stats_show_counters(struct seq_file *m)
 	seq_printf(m, "resets %llu\n", st.resets);
 	seq_printf(m, "peer_timeouts %llu\n", st.peer_timeouts);
 	seq_printf(m, "bytes_dropped %llu\n", st.bytes_dropped);
+	seq_printf(m, "bytes_copied %llu\n", st.bytes_copied);
 	seq_printf(m, "spare %llu\n", st.spare);
 	seq_printf(m, "%5s %-47s %16s %16s %7s %7s\n", "id", "peer", "bytes_in",
 		   "bytes_out", "age_s", "pid");

@@ -141,6 +141,7 @@ struct fastecho_conn {
  * @bytes_in:      bytes received, all connections
  * @bytes_out:     bytes sent back, all connections
  * @dropped:       bytes received and never sent back, see fastecho_stats
+ * @copied:        bytes the zero-copy path copied, see fastecho_stats
  */
 struct fastecho_server {
 	struct fastecho_config cfg;
@@ -172,6 +173,7 @@ struct fastecho_server {
 	atomic64_t bytes_in;
 	atomic64_t bytes_out;
 	atomic64_t dropped;
+	atomic64_t copied;
 };
 
 static void fastecho_reap(struct work_struct *work);
@@ -387,6 +389,8 @@ static int fastecho_conn_echo(struct fastecho_server *srv,
 		}
 		WRITE_ONCE(st->bytes_in, st->bytes_in + n);
 		atomic64_add(n, &srv->bytes_in);
+		if (zerocopy && zc.copied)
+			atomic64_add(zc.copied, &srv->copied);
 
 		if (zerocopy)
 			err = fastecho_net_zc_send(conn->sock, &zc, &sent);
@@ -843,6 +847,7 @@ void fastecho_server_stats(struct fastecho_stats *st)
 	st->bytes_in = atomic64_read(&srv->bytes_in);
 	st->bytes_out = atomic64_read(&srv->bytes_out);
 	st->bytes_dropped = atomic64_read(&srv->dropped);
+	st->bytes_copied = atomic64_read(&srv->copied);
 }
 
 /**
