@@ -227,6 +227,22 @@ fc_wait() {
 	return $rc
 }
 
+# idle_and_busy MS [IDLE_HOST BUSY_HOST]: with idle_timeout=3 loaded, a
+# client that echoes once and then stays silent is closed by the server
+# 2 to 30 s later and counted in idle_timeouts, while one that echoes every
+# MS milliseconds for 9 s is never closed. The hosts default to feclient's.
+idle_and_busy() {
+	local ms=$1 ih="" bh="" it
+	[ -z "${2:-}" ] || ih="-h $2" bh="-h $3"
+	# shellcheck disable=SC2086
+	fc_bg idle idle $ih -a 2 -b 30 -t 60
+	# shellcheck disable=SC2086
+	fc_ok busy $bh -d 9 -i "$ms" -t 60
+	fc_wait idle || fail "idle client: $(tail -n 1 $W/idle.out)"
+	it=$(stat_get idle_timeouts)
+	[ "$it" -ge 1 ] 2>/dev/null || fail "idle_timeouts is '$it' after an idle close"
+}
+
 # load_cycles N: N times load, echo 1000 bytes, unload; fail on the first
 # that goes wrong.
 load_cycles() {

@@ -65,11 +65,7 @@ t_max_conns() {
 
 t_idle_timeout() {
 	load_ok idle_timeout=3
-	fc_bg idle idle -a 2 -b 30 -t 60
-	fc_ok busy -d 9 -i 500 -t 60
-	fc_wait idle || fail "idle client: $(tail -n 1 $W/idle.out)"
-	it=$(stat_get idle_timeouts)
-	[ "$it" -ge 1 ] 2>/dev/null || fail "idle_timeouts is '$it' after an idle close"
+	idle_and_busy 500
 	unload_ok
 }
 

@@ -207,11 +207,7 @@ t_net_idle_timeout() {
 	FC_NS=in_ns
 	net_up
 	load_ok idle_timeout=3
-	fc_bg idle idle -h $SRV4 -a 2 -b 30 -t 60
-	fc_ok busy -h $SRV6 -d 9 -i 500 -t 60
-	fc_wait idle || fail "idle client: $(tail -n 1 $W/idle.out)"
-	it=$(stat_get idle_timeouts)
-	[ "$it" -ge 1 ] 2> /dev/null || fail "idle_timeouts is '$it' after an idle close"
+	idle_and_busy 500 $SRV4 $SRV6
 	unload_ok
 	net_down
 }

@@ -105,11 +105,7 @@ t_zc_rmmod() {
 
 t_zc_idle() {
 	zc_load_ok idle_timeout=3
-	fc_bg idle idle -a 2 -b 30 -t 60
-	fc_ok busy -d 9 -i 1500 -t 60
-	fc_wait idle || fail "idle client: $(tail -n 1 $W/idle.out)"
-	it=$(stat_get idle_timeouts)
-	[ "$it" -ge 1 ] 2>/dev/null || fail "idle_timeouts is '$it' after an idle close"
+	idle_and_busy 1500
 	fc_ok echo -n 500000 -t 30
 	zc_bytes_exact nodrop
 	unload_ok
