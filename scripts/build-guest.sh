@@ -5,7 +5,8 @@
 # tools/*.c) into static binaries in build/guest-bin/<basename>.
 #
 # A binary is rebuilt only when its source, or a header it includes with
-# quotes from its own directory (tools/echo-server.h), is newer. Headers are
+# quotes from its own directory (tools/echo-epoll.h, and echo-server.h
+# that it includes), is newer. Headers are
 # not programs: only *.c is compiled. Sources that include <liburing.h> are
 # linked with -luring, those that include <bpf/libbpf.h> with libbpf (and
 # the libelf and zlib it needs), all statically. BPF programs (*.bpf.c) are
@@ -34,9 +35,13 @@ done
 for src in "$root"/tests/*.c "$root"/tools/*.c; do
 	[[ $src == *.bpf.c ]] && continue
 	bin=$out/$(basename "$src" .c)
+	# the source and the quoted headers it includes, theirs too
 	deps=("$src")
-	for h in $(sed -n 's/^#include "\(.*\)"/\1/p' "$src"); do
-		deps+=("$(dirname "$src")/$h")
+	for ((i = 0; i < ${#deps[@]}; i++)); do
+		for h in $(sed -n 's/^#include "\(.*\)"/\1/p' "${deps[i]}"); do
+			[[ " ${deps[*]} " == *" $(dirname "$src")/$h "* ]] ||
+				deps+=("$(dirname "$src")/$h")
+		done
 	done
 	fresh=1
 	for dep in "${deps[@]}"; do

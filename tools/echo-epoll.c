@@ -14,7 +14,8 @@
  * connection stops and EPOLLOUT is awaited (back-pressure, no unbounded
  * memory). SIGTERM/SIGINT: every thread leaves its loop, the process exits 0.
  * The command line, listeners, threads and signals are echo-server.h's,
- * shared with echo-uring; this file is the epoll worker.
+ * shared with echo-uring, the accept and epoll loop echo-epoll.h's, shared
+ * with echo-splice and echo-sockmap; this file is what a connection does.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,10 +30,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "echo-server.h"
+#include "echo-epoll.h"
 
 #define BUF_SIZE	65536
-#define MAX_EVENTS	256
 #define READS_PER_EVENT	4	/* fairness: then let other sockets run */
 
 struct conn {
@@ -124,86 +124,44 @@ static bool echo(int epfd, struct conn *c, char *buf)
 
 static void accept_all(int epfd, int lfd)
 {
-	int one = 1;
+	struct conn *c;
+	int fd;
 
-	for (;;) {
-		struct epoll_event ev = { .events = EPOLLIN };
-		struct conn *c;
-		int fd;
-
-		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			return;	/* EAGAIN, or out of fds: try again later */
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(fd);
-			continue;
-		}
-		c->fd = fd;
-		ev.data.ptr = c;
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			close(fd);
-			free(c);
-		}
+	while ((fd = echo_accept(lfd)) >= 0) {
+		c = echo_conn_add(epfd, fd, EPOLLIN, sizeof(*c));
+		if (c)
+			c->fd = fd;
 	}
+}
+
+static __thread char *buf;	/* each worker's receive buffer */
+
+static void on_event(int epfd, void *ptr)
+{
+	struct conn *c = ptr;
+	int r;
+
+	if (c->pend_len) {
+		r = flush_pending(c);
+		if (r < 0)
+			conn_close(epfd, c);
+		else if (r > 0)
+			set_events(epfd, c, EPOLLIN);
+		return;
+	}
+	if (!echo(epfd, c, buf))
+		conn_close(epfd, c);
 }
 
 static void *worker(void *arg)
 {
-	struct epoll_event ev[MAX_EVENTS];
-	int lfd = (int)(intptr_t)arg;
-	/* marker pointers: their addresses tell the listener and stop fd */
-	static char listen_tag, stop_tag;
-	struct epoll_event add = { .events = EPOLLIN };
-	char *buf = malloc(BUF_SIZE);
-	int epfd = epoll_create1(EPOLL_CLOEXEC);
-
-	if (!buf || epfd < 0) {
+	buf = malloc(BUF_SIZE);
+	if (!buf) {
 		perror("echo-epoll: worker setup");
 		exit(1);
 	}
-	add.data.ptr = &listen_tag;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &add);
-	add.data.ptr = &stop_tag;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, stop_fd, &add);
-
-	for (;;) {
-		int n = epoll_wait(epfd, ev, MAX_EVENTS, -1);
-		int i;
-
-		if (n < 0 && errno != EINTR) {
-			perror("echo-epoll: epoll_wait");
-			break;
-		}
-		for (i = 0; i < n; i++) {
-			struct conn *c = ev[i].data.ptr;
-
-			if (ev[i].data.ptr == &stop_tag)
-				goto out;
-			if (ev[i].data.ptr == &listen_tag) {
-				accept_all(epfd, lfd);
-				continue;
-			}
-			if (c->pend_len) {
-				int r = flush_pending(c);
-
-				if (r < 0)
-					conn_close(epfd, c);
-				else if (r > 0)
-					set_events(epfd, c, EPOLLIN);
-				continue;
-			}
-			if (!echo(epfd, c, buf))
-				conn_close(epfd, c);
-		}
-	}
-out:
-	/* connections of this thread die with the process */
-	close(epfd);
+	echo_epoll_loop("echo-epoll", (int)(intptr_t)arg, accept_all,
+			on_event);
 	free(buf);
 	return NULL;
 }

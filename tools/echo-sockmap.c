@@ -11,7 +11,8 @@
  *
  * The BPF object is echo-sockmap.bpf.o next to the executable, or the
  * file named by $ECHO_SOCKMAP_BPF. Threads, listeners and signals are
- * echo-server.h's, as for echo-epoll. A thread only accepts: it sets
+ * echo-server.h's, the accept and epoll loop echo-epoll.h's, as for
+ * echo-epoll. A thread only accepts: it sets
  * TCP_NODELAY, inserts the socket keyed by its cookie (SO_COOKIE, what
  * the program looks it up by), and waits in epoll for the peer's close
  * (EPOLLRDHUP), then removes it from the map and closes it. A client that
@@ -33,9 +34,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "echo-server.h"
-
-#define MAX_EVENTS	256
+#include "echo-epoll.h"
 
 #ifndef SO_COOKIE
 #define SO_COOKIE 57
@@ -77,76 +76,30 @@ static int conn_insert(struct conn *c)
 
 static void accept_all(int epfd, int lfd)
 {
-	int one = 1;
+	struct conn *c;
+	int fd;
 
-	for (;;) {
-		struct epoll_event ev = { .events = EPOLLRDHUP };
-		struct conn *c;
-		int fd;
-
-		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			return;	/* EAGAIN, or out of fds: try again later */
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(fd);
+	while ((fd = echo_accept(lfd)) >= 0) {
+		c = echo_conn_add(epfd, fd, EPOLLRDHUP, sizeof(*c));
+		if (!c)
 			continue;
-		}
 		c->fd = fd;
-		ev.data.ptr = c;
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			close(fd);
-			free(c);
-			continue;
-		}
 		/* already closed by the peer, or the map is full */
 		if (conn_insert(c) < 0)
 			conn_close(epfd, c);
 	}
 }
 
+/* The only event a connection has: the peer closed it. */
+static void on_event(int epfd, void *ptr)
+{
+	conn_close(epfd, ptr);
+}
+
 static void *worker(void *arg)
 {
-	struct epoll_event ev[MAX_EVENTS];
-	int lfd = (int)(intptr_t)arg;
-	/* marker pointers: their addresses tell the listener and stop fd */
-	static char listen_tag, stop_tag;
-	struct epoll_event add = { .events = EPOLLIN };
-	int epfd = epoll_create1(EPOLL_CLOEXEC);
-
-	if (epfd < 0) {
-		perror("echo-sockmap: epoll_create1");
-		exit(1);
-	}
-	add.data.ptr = &listen_tag;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &add);
-	add.data.ptr = &stop_tag;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, stop_fd, &add);
-
-	for (;;) {
-		int n = epoll_wait(epfd, ev, MAX_EVENTS, -1);
-		int i;
-
-		if (n < 0 && errno != EINTR) {
-			perror("echo-sockmap: epoll_wait");
-			break;
-		}
-		for (i = 0; i < n; i++) {
-			if (ev[i].data.ptr == &stop_tag)
-				goto out;
-			if (ev[i].data.ptr == &listen_tag)
-				accept_all(epfd, lfd);
-			else
-				conn_close(epfd, ev[i].data.ptr);
-		}
-	}
-out:
-	/* connections of this thread die with the process */
-	close(epfd);
+	echo_epoll_loop("echo-sockmap", (int)(intptr_t)arg, accept_all,
+			on_event);
 	return NULL;
 }
 

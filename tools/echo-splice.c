@@ -6,9 +6,9 @@
  *
  *   echo-splice [-t THREADS] PORT
  *
- * Threads, listeners and signals are echo-server.h's, as for echo-epoll:
- * one thread per online CPU, each with its own SO_REUSEPORT listener and a
- * level-triggered epoll loop. Every connection has a pipe of its own
+ * Threads, listeners and signals are echo-server.h's, the accept and epoll
+ * loop echo-epoll.h's, as for echo-epoll: one thread per online CPU, each
+ * with its own SO_REUSEPORT listener and a level-triggered epoll loop. Every connection has a pipe of its own
  * (PIPE_BYTES). A readable socket is spliced into its pipe, and the pipe at
  * once into the socket; what the socket does not take stays in the pipe,
  * reading that connection stops and EPOLLOUT is awaited (back-pressure).
@@ -29,10 +29,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "echo-server.h"
+#include "echo-epoll.h"
 
 #define PIPE_BYTES	(256 << 10)	/* asked for; the kernel may give less */
-#define MAX_EVENTS	256
 #define READS_PER_EVENT	4	/* fairness: then let other sockets run */
 #define SPLICE_FLAGS	(SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
 
@@ -111,24 +110,18 @@ static bool echo(int epfd, struct conn *c)
 
 static void accept_all(int epfd, int lfd)
 {
-	int one = 1;
+	struct conn *c;
+	int fd, p[2], sz;
 
-	for (;;) {
-		struct epoll_event ev = { .events = EPOLLIN };
-		struct conn *c;
-		int fd, p[2], sz;
-
-		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			return;	/* EAGAIN, or out of fds: try again later */
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		c = calloc(1, sizeof(*c));
-		if (!c || pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0) {
+	while ((fd = echo_accept(lfd)) >= 0) {
+		if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0) {
 			close(fd);
-			free(c);
+			continue;
+		}
+		c = echo_conn_add(epfd, fd, EPOLLIN, sizeof(*c));
+		if (!c) {
+			close(p[0]);
+			close(p[1]);
 			continue;
 		}
 		sz = fcntl(p[1], F_SETPIPE_SZ, PIPE_BYTES);
@@ -138,63 +131,30 @@ static void accept_all(int epfd, int lfd)
 		c->pipe_r = p[0];
 		c->pipe_w = p[1];
 		c->pipe_size = sz > 0 ? (size_t)sz : 65536;
-		ev.data.ptr = c;
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-			conn_close(epfd, c);
 	}
+}
+
+static void on_event(int epfd, void *ptr)
+{
+	struct conn *c = ptr;
+	int r;
+
+	if (c->in_pipe) {
+		r = flush_pipe(c);
+		if (r < 0)
+			conn_close(epfd, c);
+		else if (r > 0)
+			set_events(epfd, c, EPOLLIN);
+		return;
+	}
+	if (!echo(epfd, c))
+		conn_close(epfd, c);
 }
 
 static void *worker(void *arg)
 {
-	struct epoll_event ev[MAX_EVENTS];
-	int lfd = (int)(intptr_t)arg;
-	/* marker pointers: their addresses tell the listener and stop fd */
-	static char listen_tag, stop_tag;
-	struct epoll_event add = { .events = EPOLLIN };
-	int epfd = epoll_create1(EPOLL_CLOEXEC);
-
-	if (epfd < 0) {
-		perror("echo-splice: epoll_create1");
-		exit(1);
-	}
-	add.data.ptr = &listen_tag;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &add);
-	add.data.ptr = &stop_tag;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, stop_fd, &add);
-
-	for (;;) {
-		int n = epoll_wait(epfd, ev, MAX_EVENTS, -1);
-		int i;
-
-		if (n < 0 && errno != EINTR) {
-			perror("echo-splice: epoll_wait");
-			break;
-		}
-		for (i = 0; i < n; i++) {
-			struct conn *c = ev[i].data.ptr;
-
-			if (ev[i].data.ptr == &stop_tag)
-				goto out;
-			if (ev[i].data.ptr == &listen_tag) {
-				accept_all(epfd, lfd);
-				continue;
-			}
-			if (c->in_pipe) {
-				int r = flush_pipe(c);
-
-				if (r < 0)
-					conn_close(epfd, c);
-				else if (r > 0)
-					set_events(epfd, c, EPOLLIN);
-				continue;
-			}
-			if (!echo(epfd, c))
-				conn_close(epfd, c);
-		}
-	}
-out:
-	/* connections of this thread die with the process */
-	close(epfd);
+	echo_epoll_loop("echo-splice", (int)(intptr_t)arg, accept_all,
+			on_event);
 	return NULL;
 }
 
