@@ -66,19 +66,14 @@ done
 # shellcheck source=bench/guest-lib.sh
 . "$(dirname "$0")/guest-lib.sh"
 status=0
-epoll_pid=""
-uring_pid=""
-splice_pid=""
-sockmap_pid=""
+started=""	# NAME:PID of every user-space server running
 
+# The pid of a user-space server; nothing for the module.
 pid_of() {
-	case "$1" in
-	epoll) echo "$epoll_pid" ;;
-	uring) echo "$uring_pid" ;;
-	splice) echo "$splice_pid" ;;
-	sockmap) echo "$sockmap_pid" ;;
-	*) echo "" ;;
-	esac
+	local e
+	for e in $started; do
+		[ "${e%%:*}" = "$1" ] && echo "${e#*:}"
+	done
 }
 
 # kB in slab objects in use (active_objs * objsize over /proc/slabinfo):
@@ -360,21 +355,9 @@ for srv in $servers; do
 		fastecho_load "$srv" 2>&1 || exit 1
 		continue
 		;;
-	epoll)
-		$bin/echo-epoll 12346 &
-		epoll_pid=$!
-		;;
-	uring)
-		$bin/echo-uring 12347 &
-		uring_pid=$!
-		;;
-	splice)
-		$bin/echo-splice 12348 &
-		splice_pid=$!
-		;;
-	sockmap)
-		$bin/echo-sockmap 12349 &
-		sockmap_pid=$!
+	*)
+		$bin/echo-$srv "$(port_of "$srv")" &
+		started="$started $srv:$!"
 		;;
 	esac
 	wait_server "$srv" || exit 1
@@ -401,10 +384,9 @@ while [ -n "$servers" ] && [ $r -le "$rounds" ]; do
 done
 
 # --- Teardown ----------------------------------------------------------------
-[ -n "$epoll_pid" ] && kill -TERM "$epoll_pid" && wait "$epoll_pid"
-[ -n "$uring_pid" ] && kill -TERM "$uring_pid" && wait "$uring_pid"
-[ -n "$splice_pid" ] && kill -TERM "$splice_pid" && wait "$splice_pid"
-[ -n "$sockmap_pid" ] && kill -TERM "$sockmap_pid" && wait "$sockmap_pid"
+for e in $started; do
+	kill -TERM "${e#*:}" && wait "${e#*:}"
+done
 if grep -q '^fastecho ' /proc/modules; then
 	cat /proc/net/fastecho | sed -n '1,7s/^/STATS /p'
 	rmmod fastecho
