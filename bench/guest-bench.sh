@@ -22,7 +22,10 @@
 #
 # Servers: fastecho (the module, port 12345) and fastecho-zc (the same
 # module reloaded with zerocopy=1, same port: the module is reloaded
-# whenever the next run wants the other mode), /fe/bin/echo-epoll (12346),
+# whenever the next run wants the other mode), fastecho-ab
+# (/fe/add/fastecho-ab.ko, another build of the module, e.g. an older
+# commit's, loaded the same way with its own defaults and modargs),
+# /fe/bin/echo-epoll (12346),
 # /fe/bin/echo-uring (12347), /fe/bin/echo-splice (12348),
 # /fe/bin/echo-sockmap (12349, its BPF object next to it). Client:
 # /fe/bin/fastecho-bench on 127.0.0.1.
@@ -143,20 +146,25 @@ wait_drained() {
 	echo $(($(date +%s) - t0))
 }
 
-# fastecho_load SERVER: the module loaded in the mode SERVER is
-# (fastecho: zerocopy=0, fastecho-zc: zerocopy=1), reloaded if it is in the
-# other; prints the listening line when it loads.
+# fastecho_load SERVER: the module as SERVER wants it (fastecho:
+# zerocopy=0, fastecho-zc: zerocopy=1, fastecho-ab: the other build, which
+# may not know zerocopy), reloaded if it is loaded otherwise; prints the
+# listening line when it loads.
+fe_loaded=""
 fastecho_load() {
-	zc=0 want=N
-	[ "$1" = fastecho-zc ] && zc=1 want=Y
+	ko=/fe/fastecho.ko zc=zerocopy=0
+	case "$1" in
+	fastecho-zc) zc=zerocopy=1 ;;
+	fastecho-ab) ko=/fe/add/fastecho-ab.ko zc="" ;;
+	esac
 	if grep -q '^fastecho ' /proc/modules; then
-		[ "$(cat /sys/module/fastecho/parameters/zerocopy 2>/dev/null)" = $want ] &&
-			return 0
+		[ "$fe_loaded" = "$1" ] && return 0
 		rmmod fastecho || return 1
 	fi
+	fe_loaded=$1
 	# shellcheck disable=SC2086 # modargs is a word list
-	insmod /fe/fastecho.ko port=12345 max_conns=$((idle_conns + 2000)) \
-		zerocopy=$zc $modargs || { echo "guest-bench: insmod failed" >&2; return 1; }
+	insmod $ko port=12345 max_conns=$((idle_conns + 2000)) \
+		$zc $modargs || { echo "guest-bench: insmod $ko failed" >&2; return 1; }
 	dmesg | grep 'fastecho: listening' | tail -n 1 >&2
 	wait_server "$1"
 }
@@ -351,7 +359,7 @@ rounds_w=$(echo " $workloads " | sed 's/ rmmod / /g')
 [ -n "$(echo $rounds_w)" ] || servers=""
 for srv in $servers; do
 	case "$srv" in
-	fastecho | fastecho-zc)
+	fastecho | fastecho-zc | fastecho-ab)
 		fastecho_load "$srv" 2>&1 || exit 1
 		continue
 		;;

@@ -10,12 +10,12 @@ bin=/fe/bin
 # shellcheck disable=SC2034
 host=127.0.0.1
 
-# The port of a server: fastecho and fastecho-zc (the module, in either
-# mode), epoll (/fe/bin/echo-epoll), uring (/fe/bin/echo-uring), splice
+# The port of a server: fastecho, fastecho-zc and fastecho-ab (the module,
+# in either mode, or another build of it), epoll (/fe/bin/echo-epoll), uring (/fe/bin/echo-uring), splice
 # (/fe/bin/echo-splice), sockmap (/fe/bin/echo-sockmap).
 port_of() {
 	case "$1" in
-	fastecho | fastecho-zc) echo 12345 ;;
+	fastecho | fastecho-zc | fastecho-ab) echo 12345 ;;
 	epoll) echo 12346 ;;
 	uring) echo 12347 ;;
 	splice) echo 12348 ;;

@@ -21,6 +21,10 @@
 #   --servers "…"    subset of: fastecho fastecho-zc epoll uring splice
 #                    sockmap [all]
 #   --modargs "…"    extra insmod arguments for fastecho (e.g. bufsize=65536)
+#   --ab REV         also server fastecho-ab: the module's sources at git
+#                    REV, built here, loaded in the same boot on the same
+#                    port; results.md gets a section fastecho / fastecho-ab
+#                    (the default path against REV's)
 #   --timeout SEC    QEMU time limit [computed from the above, generous]
 #   --out DIR        where results go [bench]
 #   --quick          a smoke run: 1 round, 2 s runs, 32 MiB bulk, 1000 idle
@@ -51,6 +55,7 @@ workloads="idle pp1 pp32 pp1000 bulk cec rmmod"
 rmmod_runs=5
 servers="fastecho fastecho-zc epoll uring splice sockmap"
 modargs=""
+ab_rev=""
 timeout_s=""
 out=$root/bench
 from=""
@@ -82,6 +87,7 @@ while (($#)); do
 	--rmmod-runs) need_num "$1" "$2"; rmmod_runs=$2; shift 2 ;;
 	--servers) servers=$2; shift 2 ;;
 	--modargs) modargs=$2; shift 2 ;;
+	--ab) ab_rev=$2; shift 2 ;;
 	--timeout) need_num "$1" "$2"; timeout_s=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--from) from=$2; shift 2 ;;
@@ -100,10 +106,14 @@ for w in $workloads; do
 	*) echo "bench.sh: unknown workload $w" >&2; exit 2 ;;
 	esac
 done
+if [[ -n $ab_rev && " $servers " != *" fastecho-ab "* ]]; then
+	servers+=" fastecho-ab"
+fi
 nservers=0
 for s in $servers; do
 	case "$s" in
 	fastecho | fastecho-zc | epoll | uring | splice | sockmap) ;;
+	fastecho-ab) [[ -n $ab_rev ]] || { echo "bench.sh: fastecho-ab needs --ab REV" >&2; exit 2; } ;;
 	*) echo "bench.sh: unknown server $s" >&2; exit 2 ;;
 	esac
 	nservers=$((nservers + 1))
@@ -146,10 +156,30 @@ if [[ -z "$from" ]]; then
 		ln -s "$f" "$priv/$(basename "$f")"
 	done
 
+	# --ab: the module's own sources (Kbuild, top-level *.c and *.h) at
+	# that revision, built for the guest kernel as build-module.sh builds
+	# this tree's.
+	add=()
+	if [[ -n $ab_rev ]]; then
+		abdir=$work/ab
+		rm -rf "$abdir"
+		mkdir -p "$abdir"
+		mapfile -t absrcs < <(git -C "$root" ls-tree --name-only "$ab_rev" |
+			grep -E '^(Kbuild|[^/]*\.[ch])$')
+		git -C "$root" archive "$ab_rev" -- "${absrcs[@]}" | tar -x -C "$abdir"
+		(
+			eval "$("$root/scripts/kernel.sh" env "$kernel")"
+			nice make -s -C "$FE_KDIR" M="$abdir" modules >&2
+		) || { echo "bench.sh: cannot build the module at $ab_rev" >&2; exit 1; }
+		cp "$abdir/fastecho.ko" "$work/fastecho-ab.ko"
+		add=(--add "$work/fastecho-ab.ko")
+	fi
+
 	# what was run, kept with the output so --from can show it again
 	{
 		echo "HOST cmd=$cmdline"
 		echo "HOST rev=$rev"
+		[[ -z $ab_rev ]] || echo "HOST ab=$(git -C "$root" rev-parse --short "$ab_rev")"
 		echo "HOST date=$(date -u '+%Y-%m-%d %H:%M UTC')"
 	} >"$guest_out"
 	echo "bench.sh: $cmdline" >&2
@@ -157,7 +187,7 @@ if [[ -z "$from" ]]; then
 		"console log in $work/console.log" >&2
 	rc=0
 	"$priv/scripts/vm.sh" --kernel "$kernel" --smp "$smp" --mem "$mem" \
-		--timeout "$timeout_s" --log "$work/console.log" -- \
+		--timeout "$timeout_s" --log "$work/console.log" "${add[@]}" -- \
 		sh /fe/bench/guest-bench.sh rounds="$rounds" dur="$dur" warm="$warm" \
 		bulk_mib="$bulk_mib" idle_conns="$idle_conns" cec_conns="$cec_conns" \
 		workloads="$workloads" rmmod_runs="$rmmod_runs" servers="$servers" modargs="$modargs" |
@@ -270,10 +300,12 @@ gmem=$(sed -n 's/.*memtotal_kb=\([^ ]*\).*/\1/p' <<<"$meta")
 params=$(grep '^META params' "$guest_out" | head -n1 | sed 's/^META params //' || true)
 modline=$(grep 'fastecho: listening' "$guest_out" | head -n1 | sed 's/^\[[^]]*\] //' || true)
 now=$(date -u '+%Y-%m-%d %H:%M UTC')
+ab=""
 # a saved run (--from) keeps its own command, revision and date
 if grep -q '^HOST cmd=' "$guest_out"; then
 	cmdline=$(sed -n 's/^HOST cmd=//p' "$guest_out" | head -n1)
 	rev=$(sed -n 's/^HOST rev=//p' "$guest_out" | head -n1)
+	ab=$(sed -n 's/^HOST ab=//p' "$guest_out" | head -n1)
 	now=$(sed -n 's/^HOST date=//p' "$guest_out" | head -n1)
 fi
 qemu=$(qemu-system-x86_64 --version 2>/dev/null | head -n1 || echo unknown)
@@ -304,6 +336,54 @@ target_row() {
 		v = ok ? "met" : sprintf("missed by %.2f", hi ? t - r : r - t)
 		printf "| %s | %.2f | %s %.2f | %s |\n", l, r, hi ? ">=" : "<=", t, v
 	}'
+}
+
+# label_of WORKLOAD: how a round workload is named in the tables.
+label_of() {
+	case "$1" in
+	pp1) echo "ping-pong 64 B, 1 conn" ;;
+	pp32) echo "ping-pong 64 B, 32 conns" ;;
+	pp1000) echo "ping-pong 64 B, 1000 conns" ;;
+	cec) echo "connect-echo-close 64 B, $cec_conns in flight" ;;
+	bulk) echo "bulk $bulk_mib MiB each way, 1 conn" ;;
+	esac
+}
+
+# metrics_of WORKLOAD: the columns of its rows in the tables.
+metrics_of() {
+	case "$1" in
+	bulk) echo "mib_per_s" ;;
+	cec) echo "msgs_per_s p50_us p99_us" ;;
+	*) echo "msgs_per_s p50_us p99_us p999_us" ;;
+	esac
+}
+
+# metric_name WORKLOAD METRIC: sets mname (the row's text), dec (decimals)
+# and hi (1 when higher is better).
+metric_name() {
+	hi=0 dec=0
+	case "$2" in
+	msgs_per_s)
+		mname="msgs/s (higher is better)" hi=1
+		if [[ $1 == cec ]]; then mname="conns/s (higher is better)"; fi
+		;;
+	mib_per_s) mname="MiB/s (higher is better)" dec=1 hi=1 ;;
+	*) mname="${2%_us} µs (lower is better)" ;;
+	esac
+}
+
+# per_round WORKLOAD METRIC: fastecho / fastecho-ab in each round that has
+# both, comma-separated.
+per_round() {
+	awk -F, -v w="$1" -v col="$2" '
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) k = i; next }
+		$2 == w && $3 == "fastecho" && $k != "" { f[$1] = $k }
+		$2 == w && $3 == "fastecho-ab" && $k != "" { a[$1] = $k }
+		END {
+			for (r = 1; r <= 1000; r++)
+				if ((r in f) && (r in a) && a[r] + 0) { printf "%s%.2f", s, f[r] / a[r]; s = ", " }
+			print ""
+		}' "$csv"
 }
 
 # --- results.md -----------------------------------------------------------------
@@ -346,27 +426,9 @@ md=$out/results.md
 	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for w in pp1 pp32 pp1000 cec bulk; do
 		grep -qE "^[0-9]+,$w," "$csv" || continue
-		case "$w" in
-		pp1) label="ping-pong 64 B, 1 conn" ;;
-		pp32) label="ping-pong 64 B, 32 conns" ;;
-		pp1000) label="ping-pong 64 B, 1000 conns" ;;
-		cec) label="connect-echo-close 64 B, $cec_conns in flight" ;;
-		bulk) label="bulk $bulk_mib MiB each way, 1 conn" ;;
-		esac
-		if [[ $w == bulk ]]; then
-			metrics="mib_per_s"
-		elif [[ $w == cec ]]; then
-			metrics="msgs_per_s p50_us p99_us"
-		else
-			metrics="msgs_per_s p50_us p99_us p999_us"
-		fi
-		for m in $metrics; do
-			hi=0
-			case "$m" in
-			msgs_per_s) mname="msgs/s (higher is better)"; [[ $w == cec ]] && mname="conns/s (higher is better)"; dec=0 hi=1 ;;
-			mib_per_s) mname="MiB/s (higher is better)"; dec=1 hi=1 ;;
-			*) mname="${m%_us} µs (lower is better)"; dec=0 ;;
-			esac
+		label=$(label_of "$w")
+		for m in $(metrics_of "$w"); do
+			metric_name "$w" "$m"
 			f=$(median "$w" fastecho "$m")
 			z=$(median "$w" fastecho-zc "$m")
 			e=$(median "$w" epoll "$m")
@@ -432,6 +494,29 @@ md=$out/results.md
 		echo "What limits the missed ones: [docs/benchmark.md](../docs/benchmark.md#what-limits-what)."
 	else
 		echo "What limits the missed ones: docs/benchmark.md, \"What limits what\"."
+	fi
+	if grep -qE '^[0-9]+,[a-z0-9]+,fastecho-ab,' "$csv"; then
+		echo
+		echo "## A/B: the default path against git $ab"
+		echo
+		echo "fastecho is this tree (git $rev) on its default path;" \
+			"fastecho-ab is the module's sources at git $ab, built the same" \
+			"way and loaded in the same boot with the same arguments" \
+			"(\`--ab $ab\`), in the same rotated order as every server." \
+			"The last column is fastecho / fastecho-ab in each round."
+		echo
+		echo "| workload | metric | fastecho | fastecho-ab | fastecho / fastecho-ab | per round |"
+		echo "|---|---|---:|---:|---:|---|"
+		for w in pp1 pp32 pp1000 cec bulk; do
+			grep -qE "^[0-9]+,$w,fastecho-ab," "$csv" || continue
+			for m in $(metrics_of "$w"); do
+				metric_name "$w" "$m"
+				f=$(median "$w" fastecho "$m")
+				a=$(median "$w" fastecho-ab "$m")
+				echo "| $(label_of "$w") | $mname | $(fmt "$f" $dec) |" \
+					"$(fmt "$a" $dec) | $(ratio "$f" "$a") | $(per_round "$w" "$m") |"
+			done
+		done
 	fi
 	if grep -qE '^[0-9]+,rmmod,' "$csv"; then
 		echo

@@ -7,12 +7,13 @@
 #   scripts/vm.sh [--kernel NAME] [--append "CMDLINE"] [--smp N] [--mem SIZE]
 #                 [--timeout SEC] [--log FILE] [--kmod NAME]... [--no-build]
 #                 [--no-module] [--interactive] [--hostfwd HOSTPORT:GUESTPORT]
-#                 -- GUEST_CMD...
+#                 [--add FILE]... -- GUEST_CMD...
 #
 # The initramfs holds busybox, /fe/fastecho.ko built for that kernel,
 # /fe/bin/* (build/guest-bin), /fe/tests/* (tests/), /fe/bench/* (bench/*.sh),
 # /fe/examples/* (examples/),
 # /fe/kmod/NAME.ko for each --kmod (from the kernel's /lib/modules tree),
+# /fe/add/BASENAME for each --add FILE (e.g. a module built elsewhere),
 # and Debian's iproute2 (ip, tc, their libraries and netem tables) under
 # /fe/sbin for what busybox lacks: network namespaces, veth, netem, tbf.
 # The guest's /init is scripts/guest-init.sh.
@@ -47,11 +48,12 @@ log=""
 build=1
 want_module=1
 kmods=()
+adds=()
 interactive=0
 hostfwd=""
 
 usage() {
-	sed -n '4,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -64,6 +66,7 @@ while (($#)); do
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--kmod) kmods+=("$2"); shift 2 ;;
+	--add) adds+=("$2"); shift 2 ;;
 	--no-build) build=0; shift ;;
 	--no-module) want_module=0; shift ;;
 	--interactive) interactive=1; shift ;;
@@ -111,7 +114,7 @@ fi
 # --- Initramfs -----------------------------------------------------------------
 stage=$work/root
 rm -rf "$stage"
-mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,fe/bin,fe/tests,fe/bench,fe/kmod}
+mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,fe/bin,fe/tests,fe/bench,fe/kmod,fe/add}
 cp /bin/busybox "$stage/bin/busybox"
 ln -s busybox "$stage/bin/sh"
 install -m 0755 "$root/scripts/guest-init.sh" "$stage/init"
@@ -119,6 +122,9 @@ if [[ -f "$root/scripts/run-guest.sh" ]]; then
 	install -m 0755 "$root/scripts/run-guest.sh" "$stage/fe/run-guest.sh"
 fi
 [[ -n "$ko" ]] && cp "$ko" "$stage/fe/fastecho.ko"
+for f in "${adds[@]}"; do
+	cp "$f" "$stage/fe/add/" || exit 1
+done
 shopt -s nullglob
 for f in "$root"/build/guest-bin/*; do cp "$f" "$stage/fe/bin/"; done
 for f in "$root"/tests/*; do [[ -f "$f" ]] && cp "$f" "$stage/fe/tests/"; done
