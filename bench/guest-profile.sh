@@ -4,6 +4,7 @@
 # guest-profile.sh: where does fastecho's time go? Run inside the QEMU guest
 # (busybox ash), e.g. by hand:
 #   scripts/vm.sh --smp 1 -- sh /fe/bench/guest-profile.sh [dur=5] [parts="..."]
+# (parts=zcbulk wants scripts/vm.sh --perf for its perf profile)
 #
 # parts (all by default):
 #   sched     ping-pong 64 B at 1, 32 and 1000 connections against each
@@ -28,6 +29,22 @@
 #   frag      memory of 2000 idle connections that echoed once vs that
 #             never sent a byte (fastecho-bench -E), twice
 #   busy      net.core.busy_read/busy_poll 0 vs 50 us, 1-connection ping-pong
+#   zcbulk    bulk (mib=N each way, 128 by default) against fastecho with
+#             zerocopy=1, echo-splice and fastecho, reps=N interleaved
+#             rounds: per MiB echoed, context switches, wakeups, calls and
+#             bytes of tcp_read_sock (fastecho-zc's batches), tcp_splice_read
+#             (splice's; its tcp_read_sock is inlined), tcp_sendpage,
+#             tcp_recvmsg, tcp_sendmsg, calls of sk_wait_data,
+#             sk_stream_wait_memory, __tcp_transmit_skb (segments and ACKs
+#             sent) and tcp_send_ack (kprobe events with hist triggers, by
+#             task: softirq work counts for the task it interrupted),
+#             and the CPU split with idle (probes=0: no kprobes, only the
+#             switches, wakeups and CPU split); the servers' order rotates
+#             from round to round; then one round per server under
+#             perf record -a -e cpu-clock (software clock: TCG has no PMU)
+#             when /fe/sbin/perf is there (scripts/vm.sh --perf): "PERF"
+#             lines of the top tasks, symbols (all, and the server's own
+#             task's) and call chains, by share of all samples
 # Output: one "PROF ..." line of key=value pairs per measurement. The
 # *_per_msg values divide counters taken over the whole client run (warm-up
 # included) by the messages of the measured window: scale them by
@@ -37,10 +54,12 @@
 set -u
 dur=5
 reps=1
+mib=128
+probes=1
 parts="sched spare bufsize nice batch busy frag bulk"
 for kv in "$@"; do
 	case "$kv" in
-	dur=* | parts=* | reps=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
+	dur=* | parts=* | reps=* | mib=* | probes=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
 	*) echo "guest-profile: unknown argument $kv" >&2; exit 2 ;;
 	esac
 done
@@ -178,6 +197,125 @@ idle_mem() {
 	echo "PROF $1 drain_s=$(($(date +%s) - t0))"
 }
 
+# zcbulk: kprobe events, each with a hist trigger of calls and bytes by task
+zc_probes='r:fe_trs tcp_read_sock ret=$retval:s32
+r:fe_spl tcp_splice_read ret=$retval:s32
+p:fe_sp tcp_sendpage size=%cx:u64
+r:fe_rm tcp_recvmsg ret=$retval:s32
+p:fe_sm tcp_sendmsg size=%dx:u64
+p:fe_wdata sk_wait_data
+p:fe_wmem sk_stream_wait_memory
+p:fe_xmit __tcp_transmit_skb
+p:fe_ack tcp_send_ack'
+zc_probe_names="fe_trs fe_spl fe_sp fe_rm fe_sm fe_wdata fe_wmem fe_xmit fe_ack"
+
+# the value field a probe's hist sums, if any
+zc_val() {
+	case "$1" in
+	fe_trs | fe_spl | fe_rm) echo ",ret" ;;
+	fe_sp | fe_sm) echo ",size" ;;
+	esac
+}
+
+zc_probes_on() {
+	[ "$probes" = 1 ] || return 0
+	echo "$zc_probes" >$tr/kprobe_events || return 1
+	for p in $zc_probe_names; do
+		echo "hist:keys=common_pid.execname:vals=hitcount$(zc_val $p):size=256" \
+			>$tr/events/kprobes/$p/trigger
+		echo 1 >$tr/events/kprobes/$p/enable
+	done
+}
+
+# Print " NAME_TASK_n=calls NAME_TASK_b=bytes" summed by task kind
+# (fastecho/N -> fastecho_conn; softirq work lands on whoever ran), then
+# drop the probes.
+zc_probes_off() {
+	[ "$probes" = 1 ] || return 0
+	for p in $zc_probe_names; do
+		echo 0 >$tr/events/kprobes/$p/enable
+		awk -v p="${p#fe_}" '/common_pid:/ {
+			comm = $0; sub(/.*common_pid: */, "", comm); sub(/ *\[.*/, "", comm)
+			sub(/\/[0-9]+$/, "_conn", comm); gsub(/[^A-Za-z0-9_]/, "_", comm)
+			n = $0; sub(/.*hitcount: */, "", n); sub(/ .*/, "", n)
+			b = ""
+			if ($0 ~ /(ret|size): /) { b = $0; sub(/.*(ret|size): */, "", b); sub(/ .*/, "", b) }
+			c[comm] += n; if (b != "") by[comm] += b
+		}
+		END { for (k in c) { printf " %s_%s_n=%d", p, k, c[k]
+			if (k in by) printf " %s_%s_b=%d", p, k, by[k] } }' \
+			$tr/events/kprobes/$p/hist
+		echo "!hist:keys=common_pid.execname:vals=hitcount$(zc_val $p):size=256" \
+			>$tr/events/kprobes/$p/trigger
+	done
+	echo >$tr/kprobe_events
+}
+
+# "ctxt user system softirq idle" from /proc/stat (idle with iowait)
+zc_snap() {
+	awk '$1 == "ctxt" { c = $2 }
+	     $1 == "cpu" { u = $2 + $3; s = $4 + $7; si = $8; id = $5 + $6 }
+	     END { printf "%s %s %s %s %s", c, u, s, si, id }' /proc/stat
+}
+
+# zc_measure LABEL SERVER: one bulk stream of $mib MiB each way, one PROF
+# line of totals divided by the MiB echoed (the _n and _b keys: calls and
+# bytes per MiB, bytes per call is their ratio)
+zc_measure() {
+	hist_on
+	zc_probes_on || { echo "PROF $1 server=$2 no kprobe events"; hist_off >/dev/null; return; }
+	s0=$(zc_snap)
+	res=$($bin/fastecho-bench -m bulk -b "$mib" $host "$(port_of "$2")" 2>/dev/null |
+		grep '^RESULT')
+	s1=$(zc_snap)
+	counts="$(zc_probes_off)$(hist_off)"
+	echo "$1 $2 $s0 $s1 ${res#RESULT } $counts" | awk '{
+		c = $8 - $3; u = $9 - $4; y = $10 - $5; q = $11 - $6; id = $12 - $7
+		tot = u + y + q + id; if (tot == 0) tot = 1
+		mibs = 0
+		for (i = 13; i <= NF; i++) if ($i ~ /^bytes=/) mibs = substr($i, 7) / 1048576
+		printf "PROF zcbulk %s server=%s", $1, $2
+		for (i = 13; i <= NF; i++) if ($i !~ /^(sw|wake)_|_[nb]=/) printf " %s", $i
+		if (!mibs) { printf " no_result\n"; exit }
+		printf " ctxt_per_mib=%.1f user_pct=%.0f sys_pct=%.0f softirq_pct=%.0f idle_pct=%.0f",
+			c / mibs, 100 * u / tot, 100 * y / tot, 100 * q / tot, 100 * id / tot
+		for (i = 13; i <= NF; i++) if ($i ~ /^(sw|wake)_|_[nb]=/) {
+			split($i, kv, "=")
+			printf " %s_per_mib=%.1f", kv[1], kv[2] / mibs
+		}
+		printf "\n"
+	}'
+}
+
+# zc_perf LABEL SERVER: one bulk stream under perf record; PERF lines of
+# the top kernel and user symbols, and of tasks, by share of samples
+zc_perf() {
+	p=/tmp/perf.data
+	echo -1 >/proc/sys/kernel/perf_event_paranoid
+	echo 0 >/proc/sys/kernel/kptr_restrict
+	res=$(/fe/sbin/perf record -q -a -g -e cpu-clock -F 2000 -o $p -- \
+		$bin/fastecho-bench -m bulk -b "$mib" $host "$(port_of "$2")" 2>/dev/null |
+		grep '^RESULT')
+	echo "PERF $1 server=$2 ${res#RESULT }"
+	/fe/sbin/perf report -i $p --stdio --no-children --sort comm 2>/dev/null |
+		awk -v l="$1 server=$2" '/^ *[0-9.]+%/ && n++ < 6 {
+			printf "PERF %s task %s %s\n", l, $1, $2 }'
+	# the top symbols of all tasks, then of the server's own task (its
+	# connection thread or process), shares of all samples
+	/fe/sbin/perf report -i $p --stdio --no-children --sort comm,sym -g none \
+		2>/dev/null | awk -v l="$1 server=$2" '/^ *[0-9.]+%/ {
+			s = $0; sub(/^ *[0-9.]+% +/, "", s); gsub(/  +/, " ", s)
+			if (n++ < 30) printf "PERF %s sym %s %s\n", l, $1, s
+			if ($2 ~ /^(fastecho\/[0-9]+|echo-)/ && m++ < 15)
+				printf "PERF %s server_sym %s %s\n", l, $1, s }'
+	# the call chains of the biggest symbols, leaf last, folded
+	/fe/sbin/perf report -i $p --stdio --no-children --sort sym \
+		-g folded,0.5,caller,function,percent --percent-limit 4 2>/dev/null |
+		awk -v l="$1 server=$2" '/^ *[0-9.]+%.*;/ && n++ < 40 {
+			printf "PERF %s chain %s\n", l, substr($0, 1, 400) }'
+	rm -f $p
+}
+
 # renice_run LABEL NICE CLIENT_ARGS...: renice fastecho's connection
 # threads once they exist (the client's warm-up covers it)
 renice_run() {
@@ -279,6 +417,29 @@ for part in $parts; do
 		done
 		echo 0 >/proc/sys/net/core/busy_read
 		echo 0 >/proc/sys/net/core/busy_poll
+		;;
+	zcbulk)
+		r=0
+		while [ $r -lt "$reps" ]; do
+			r=$((r + 1))
+			case $((r % 3)) in
+			1) order="fastecho-zc splice fastecho" ;;
+			2) order="splice fastecho fastecho-zc" ;;
+			0) order="fastecho fastecho-zc splice" ;;
+			esac
+			for srv in $order; do
+				[ $srv = fastecho-zc ] && load_fastecho zerocopy=1
+				zc_measure "r$r" $srv
+				[ $srv = fastecho-zc ] && load_fastecho
+			done
+		done
+		if [ -x /fe/sbin/perf ]; then
+			for srv in fastecho-zc splice fastecho; do
+				[ $srv = fastecho-zc ] && load_fastecho zerocopy=1
+				zc_perf perf $srv
+				[ $srv = fastecho-zc ] && load_fastecho
+			done
+		fi
 		;;
 	nice)
 		for c in 32 1000; do

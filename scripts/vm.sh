@@ -7,7 +7,7 @@
 #   scripts/vm.sh [--kernel NAME] [--append "CMDLINE"] [--smp N] [--mem SIZE]
 #                 [--timeout SEC] [--log FILE] [--kmod NAME]... [--no-build]
 #                 [--no-module] [--interactive] [--hostfwd HOSTPORT:GUESTPORT]
-#                 [--add FILE]... -- GUEST_CMD...
+#                 [--add FILE]... [--perf] -- GUEST_CMD...
 #
 # The initramfs holds busybox, /fe/fastecho.ko built for that kernel,
 # /fe/bin/* (build/guest-bin), /fe/tests/* (tests/), /fe/bench/* (bench/*.sh),
@@ -16,6 +16,9 @@
 # /fe/add/BASENAME for each --add FILE (e.g. a module built elsewhere),
 # and Debian's iproute2 (ip, tc, their libraries and netem tables) under
 # /fe/sbin for what busybox lacks: network namespaces, veth, netem, tbf.
+# --perf adds this host's perf (6.1, linux-perf) and its libraries as
+# /fe/sbin/perf, for bench/guest-profile.sh parts=zcbulk; off by default,
+# it makes the initramfs some 15 MB bigger.
 # The guest's /init is scripts/guest-init.sh.
 #
 # --interactive: the guest console is this terminal (and still logged), and
@@ -51,6 +54,7 @@ kmods=()
 adds=()
 interactive=0
 hostfwd=""
+perf=0
 
 usage() {
 	sed -n '4,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
@@ -71,6 +75,7 @@ while (($#)); do
 	--no-module) want_module=0; shift ;;
 	--interactive) interactive=1; shift ;;
 	--hostfwd) hostfwd=$2; kmods+=(e1000); shift 2 ;;
+	--perf) perf=1; shift ;;
 	--) shift; break ;;
 	-h | --help) usage ;;
 	*) echo "vm.sh: unknown option $1" >&2; usage ;;
@@ -134,7 +139,12 @@ for f in "$root"/examples/*; do cp "$f" "$stage/fe/examples/"; done
 shopt -u nullglob
 # iproute2 from this host, with the shared libraries it links and the
 # dynamic loader; tc's delay distribution tables where Debian keeps them.
-for b in /sbin/ip /sbin/tc; do
+guest_tools=(/sbin/ip /sbin/tc)
+if ((perf)); then
+	[[ -x /usr/bin/perf ]] || { echo "vm.sh: /usr/bin/perf missing (apt-get install linux-perf)" >&2; exit 1; }
+	guest_tools+=(/usr/bin/perf)
+fi
+for b in "${guest_tools[@]}"; do
 	[[ -x $b ]] || { echo "vm.sh: $b missing (apt-get install iproute2)" >&2; exit 1; }
 	mkdir -p "$stage/fe/sbin"
 	cp -L "$b" "$stage/fe/sbin/"
