@@ -317,7 +317,7 @@ best() {
 	local hi=$1
 	shift
 	awk -v hi="$hi" 'BEGIN {
-		for (i = 2; i < ARGC; i++) {
+		for (i = 1; i < ARGC; i++) {
 			if (ARGV[i] == "") continue
 			if (b == "" || (hi ? ARGV[i] + 0 > b + 0 : ARGV[i] + 0 < b + 0)) b = ARGV[i]
 		}
