@@ -373,7 +373,7 @@ metric_name() {
 }
 
 # per_round WORKLOAD METRIC: fastecho / fastecho-ab in each round that has
-# both, comma-separated.
+# both: "MEDIAN | R1, R2, ..." (two table cells).
 per_round() {
 	awk -F, -v w="$1" -v col="$2" '
 		NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) k = i; next }
@@ -381,8 +381,16 @@ per_round() {
 		$2 == w && $3 == "fastecho-ab" && $k != "" { a[$1] = $k }
 		END {
 			for (r = 1; r <= 1000; r++)
-				if ((r in f) && (r in a) && a[r] + 0) { printf "%s%.2f", s, f[r] / a[r]; s = ", " }
-			print ""
+				if ((r in f) && (r in a) && a[r] + 0) {
+					v[n++] = f[r] / a[r]
+					all = all sprintf("%s%.2f", n > 1 ? ", " : "", f[r] / a[r])
+				}
+			if (!n) { print "- | -"; exit }
+			for (i = 1; i < n; i++)
+				for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
+					t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+				}
+			printf "%.2f | %s\n", n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2, all
 		}' "$csv"
 }
 
@@ -503,10 +511,12 @@ md=$out/results.md
 			"fastecho-ab is the module's sources at git $ab, built the same" \
 			"way and loaded in the same boot with the same arguments" \
 			"(\`--ab $ab\`), in the same rotated order as every server." \
-			"The last column is fastecho / fastecho-ab in each round."
+			"The ratio of the medians is followed by fastecho / fastecho-ab" \
+			"within each round, where both met the same state of the host," \
+			"and their median."
 		echo
-		echo "| workload | metric | fastecho | fastecho-ab | fastecho / fastecho-ab | per round |"
-		echo "|---|---|---:|---:|---:|---|"
+		echo "| workload | metric | fastecho | fastecho-ab | ratio of medians | median of round ratios | round ratios |"
+		echo "|---|---|---:|---:|---:|---:|---|"
 		for w in pp1 pp32 pp1000 cec bulk; do
 			grep -qE "^[0-9]+,$w,fastecho-ab," "$csv" || continue
 			for m in $(metrics_of "$w"); do
