@@ -291,6 +291,17 @@ rmmod_loaded() {
 	[ ! -e /proc/net/fastecho ] || fail "/proc/net/fastecho left after rmmod"
 }
 
+# bytes_balanced: show the server's counters; fail unless every byte
+# received was echoed or counted as dropped, bytes_in = bytes_out +
+# bytes_dropped (true once no connection is live). Leaves them in $bin,
+# $bout and $drop.
+bytes_balanced() {
+	bin=$(stat_get bytes_in) bout=$(stat_get bytes_out) drop=$(stat_get bytes_dropped)
+	diag "server: accepted $(stat_get accepted) bytes_in $bin bytes_out $bout bytes_dropped $drop bytes_copied $(stat_get bytes_copied) resets $(stat_get resets) errors $(stat_get errors)"
+	[ "$bin" = $((bout + drop)) ] ||
+		fail "bytes_in $bin != bytes_out $bout + bytes_dropped $drop"
+}
+
 # live_client_ports: the client port of each connection the stats file
 # lists, one a line (the word splitting where it is used is on purpose).
 live_client_ports() {
