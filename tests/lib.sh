@@ -13,7 +13,8 @@
 # FE_TIME_SCALE), FE_KO (default /fe/fastecho.ko), FE_PORT (default
 # 12345), FECLIENT (default /fe/bin/feclient), FE_PARAMS (module
 # parameters appended to every insmod, e.g. "zerocopy=1": the whole suite
-# on another echo path).
+# on another echo path), FE_STATS_CONNS (connections stats_load holds,
+# default 10000).
 #
 # Time limits only say "it did not hang": far above what anything takes,
 # never a speed target (speeds are benchmark figures, make bench).

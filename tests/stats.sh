@@ -4,7 +4,12 @@
 # stats.sh: the stats file /proc/net/fastecho under load and across loads.
 # Sourced by suite.sh, after lib.sh.
 
-fe_case stats_load "stats_load: reading the stats file of 10 000 connections in a loop leaves connect-echo-close >= 1/4 as fast"
+# The connections stats_load holds open: 10 000, or FE_STATS_CONNS (check.sh
+# sets it for the debug kernel, whose KASAN doubles every kernel stack: its
+# guest has too few threads for 10 000, docs/testing.md).
+STATS_CONNS=${FE_STATS_CONNS:-10000}
+
+fe_case stats_load "stats_load: reading the stats file of $STATS_CONNS connections in a loop leaves connect-echo-close >= 1/4 as fast"
 fe_case stats_cycles "stats_cycles: the stats file read in a loop across 30 load/unload cycles"
 
 # stats_reader NAME: read the stats file in a loop (feclient readloop)
@@ -31,13 +36,14 @@ cec_rate() {
 }
 
 t_stats_load() {
-	load_ok max_conns=11000
-	fc_bg_nice hold hold -c 10000 -r $W/ready -u $W/stop -t 900
+	n=$STATS_CONNS
+	load_ok max_conns=$((n + n / 10))
+	fc_bg_nice hold hold -c "$n" -r $W/ready -u $W/stop -t 900
 	ready_or_fail hold $W/ready 800
 	rows=$(stat_rows) a=$(stat_get active)
-	diag "10 000 held: active $a, $rows rows, $(wc -c < /proc/net/fastecho) bytes"
-	[ "$rows" = 10000 ] && [ "$a" = 10000 ] ||
-		fail "stats file: active $a, $rows rows with 10 000 connections open"
+	diag "$n held: active $a, $rows rows, $(wc -c < /proc/net/fastecho) bytes"
+	[ "$rows" = "$n" ] && [ "$a" = "$n" ] ||
+		fail "stats file: active $a, $rows rows with $n connections open"
 	# Every row once, in connection order.
 	awk 'hdr { if ($1 <= last) bad = 1; last = $1 } $1 == "id" { hdr = 1 }
 		END { exit bad }' /proc/net/fastecho ||
