@@ -7,7 +7,7 @@
 #   scripts/vm.sh [--kernel NAME] [--append "CMDLINE"] [--smp N] [--mem SIZE]
 #                 [--timeout SEC] [--log FILE] [--kmod NAME]... [--no-build]
 #                 [--no-module] [--interactive] [--hostfwd HOSTPORT:GUESTPORT]
-#                 [--add FILE]... [--perf] -- GUEST_CMD...
+#                 [--add FILE]... [--perf] [--icount] -- GUEST_CMD...
 #
 # The initramfs holds busybox, /fe/fastecho.ko built for that kernel,
 # /fe/bin/* (build/guest-bin), /fe/tests/* (tests/), /fe/bench/* (bench/*.sh),
@@ -19,6 +19,13 @@
 # --perf adds this host's perf (6.1, linux-perf) and its libraries as
 # /fe/sbin/perf, for bench/guest-profile.sh parts=zcbulk; off by default,
 # it makes the initramfs some 15 MB bigger.
+# --icount: QEMU's instruction clock, -icount shift=0,sleep=off: guest time
+# advances 1 ns per guest instruction executed and jumps over idle time, so
+# timing in the guest no longer depends on the host or its load (cache and
+# TLB misses cost nothing). Also -seed 1 (the guest's RDRAND from a fixed
+# seed) and -rtc clock=vm, so that two boots with the same command do the
+# same work. Single-threaded TCG (icount rules out MTTCG), about 5-10 times
+# slower in host time than a guest without it.
 # The guest's /init is scripts/guest-init.sh.
 #
 # --interactive: the guest console is this terminal (and still logged), and
@@ -55,6 +62,7 @@ adds=()
 interactive=0
 hostfwd=""
 perf=0
+icount=()
 
 usage() {
 	sed -n '4,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
@@ -76,6 +84,7 @@ while (($#)); do
 	--interactive) interactive=1; shift ;;
 	--hostfwd) hostfwd=$2; kmods+=(e1000); shift 2 ;;
 	--perf) perf=1; shift ;;
+	--icount) icount=(-icount "shift=0,sleep=off" -seed 1 -rtc "clock=vm"); shift ;;
 	--) shift; break ;;
 	-h | --help) usage ;;
 	*) echo "vm.sh: unknown option $1" >&2; usage ;;
@@ -214,7 +223,7 @@ if ((interactive)); then
 fi
 
 echo "vm.sh: booting $FE_KVER ($kernel) smp=$smp mem=$mem timeout=${timeout_s}s" \
-	"append='$append'; console log: $log" >&2
+	"${icount[*]:+clock=icount }append='$append'; console log: $log" >&2
 start=$(date +%s)
 qemu_rc=0
 boot_hung=0
@@ -223,7 +232,7 @@ set +e
 if ((interactive)); then
 	# The console is this terminal: QEMU in the foreground, no output port.
 	timeout --foreground --kill-after=10 "$timeout_s" qemu-system-x86_64 \
-		-machine pc -cpu max -smp "$smp" -m "$mem" \
+		-machine pc -cpu max -smp "$smp" -m "$mem" "${icount[@]}" \
 		-nographic -no-reboot -monitor none "${nic[@]}" \
 		"${console[@]}" -serial "file:$out" \
 		-kernel "$FE_VMLINUZ" -initrd "$initrd" -append "$cmdline" \
@@ -247,7 +256,7 @@ else
 		: >"$out"
 		: >"$log"
 		nice timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
-			-machine pc -cpu max -smp "$smp" -m "$mem" \
+			-machine pc -cpu max -smp "$smp" -m "$mem" "${icount[@]}" \
 			-nographic -no-reboot -monitor none "${nic[@]}" \
 			"${console[@]}" -serial "file:$out" \
 			-kernel "$FE_VMLINUZ" -initrd "$initrd" -append "$cmdline" \
