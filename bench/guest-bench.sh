@@ -13,6 +13,8 @@
 #   dur=5           measured seconds per ping-pong and cec run
 #   warm=1          warm-up seconds before each of those
 #   bulk_mib=256    MiB each way for the bulk run
+#   bulk_verify=1   bulk: the client verifies 1 in N 64 KiB blocks of the
+#                   echo and drops the others unread (fastecho-bench -v N)
 #   idle_conns=10000  connections for the idle memory run
 #   cec_conns=4     connect-echo-close cycles in flight
 #   workloads="idle pp1 pp32 pp1000 bulk cec rmmod"
@@ -46,6 +48,7 @@ rounds=3
 dur=5
 warm=1
 bulk_mib=256
+bulk_verify=1
 idle_conns=10000
 cec_conns=4
 workloads="idle pp1 pp32 pp1000 bulk cec rmmod"
@@ -55,7 +58,7 @@ rmmod_runs=5
 
 for kv in "$@"; do
 	case "$kv" in
-	rounds=* | dur=* | warm=* | bulk_mib=* | idle_conns=* | cec_conns=* | \
+	rounds=* | dur=* | warm=* | bulk_mib=* | bulk_verify=* | idle_conns=* | cec_conns=* | \
 	workloads=* | servers=* | modargs=* | rmmod_runs=*)
 		eval "${kv%%=*}=\"\${kv#*=}\""
 		;;
@@ -318,7 +321,7 @@ run_one() {
 	pp1) run_client -m pingpong -c 1 -s 64 -d "$dur" -w "$warm" -T $t $host "$port" ;;
 	pp32) run_client -m pingpong -c 32 -s 64 -d "$dur" -w "$warm" -T $t $host "$port" ;;
 	pp1000) run_client -m pingpong -c 1000 -s 64 -d "$dur" -w "$warm" -T $t $host "$port" ;;
-	bulk) run_client -m bulk -c 1 -b "$bulk_mib" -T 900 $host "$port" ;;
+	bulk) run_client -m bulk -c 1 -b "$bulk_mib" -v "$bulk_verify" -T 900 $host "$port" ;;
 	cec) run_client -m cec -c "$cec_conns" -s 64 -d "$dur" -w "$warm" -T $t $host "$port" ;;
 	idle) run_idle "$srv" ;;
 	*) echo "errors=1 unknown_workload=1" ;;
@@ -351,6 +354,7 @@ echo "META kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)" \
 	"memtotal_kb=$(meminfo MemTotal)" \
 	"cpu=\"$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)\""
 echo "META params rounds=$rounds dur=$dur warm=$warm bulk_mib=$bulk_mib" \
+	"bulk_verify=$bulk_verify" \
 	"idle_conns=$idle_conns cec_conns=$cec_conns rmmod_runs=$rmmod_runs" \
 	"modargs=\"$modargs\""
 

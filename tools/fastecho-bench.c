@@ -5,7 +5,11 @@
  * Modes:
  *   pingpong  -c conns, -s message size, -p messages in flight per
  *             connection, for -d seconds or until -n messages in total.
- *   bulk      -b MiB each way per connection, sending and receiving at once.
+ *   bulk      -b MiB each way per connection, sending and receiving at once;
+ *             -v N: verify one 64 KiB block in every N of the echo (which one
+ *             moves from group to group), take the others with MSG_TRUNC
+ *             (TCP drops them without a copy to user space): a cheaper
+ *             client, so that the server's share of the CPU shows.
  *   cec       connect, send -s bytes, read them back, close; -c of these in
  *             flight at a time, for -d seconds.
  *   idle      open -c connections, verify one echo on each (-E: none), print the
@@ -19,7 +23,17 @@
  * Output: one line on stdout, e.g.
  *   RESULT mode=pingpong conns=32 size=64 inflight=1 threads=2 secs=5.00
  *          msgs=... msgs_per_s=... mib_per_s=... p50_us=... p90_us=...
- *          p99_us=... p999_us=... max_us=... errors=0
+ *          p99_us=... p999_us=... max_us=... errors=0 cpus=1 win_s=...
+ *          idle_s=... busy_s=... user_s=... sys_s=... softirq_s=...
+ *          client_s=...
+ * The CPU fields cover the measured window only (bulk: from the first send
+ * to the last byte verified): win_s is its length times the online CPUs,
+ * idle_s the idle and iowait time of /proc/stat over it, busy_s = win_s -
+ * idle_s, user_s/sys_s/softirq_s the /proc/stat split of the busy time
+ * (tick-sampled), client_s this process's own CPU time (getrusage
+ * RUSAGE_SELF: every thread, user and system). busy_s - client_s is what
+ * the rest of the guest (the server, softirq run outside this process,
+ * kernel threads) spent in the window.
  * Latencies come from a log-linear histogram (no per-sample storage).
  * Diagnostics go to stderr. Exit status: 0 when errors=0, 1 otherwise,
  * 2 on usage errors, 3 when the hard time limit (-T) hit.
@@ -87,6 +101,7 @@ static struct {
 	uint64_t bulk_bytes;
 	bool stdin_hold;
 	bool no_probe;
+	unsigned int verify_every;	/* bulk: verify 1 block in N */
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 } opt = {
@@ -96,6 +111,7 @@ static struct {
 	.inflight = 1,
 	.duration = 5.0,
 	.bulk_bytes = 16ull << 20,
+	.verify_every = 1,
 };
 
 static uint8_t *pattern;	/* PATTERN_PERIOD + IO_CHUNK bytes */
@@ -253,6 +269,7 @@ struct worker {
 	uint64_t errors;
 	uint64_t msg_quota;	/* pingpong -n share; 0 = unlimited */
 	uint64_t ok_conns;	/* idle: connections verified */
+	uint64_t verified;	/* bulk: bytes compared with the pattern */
 	uint64_t end_ns;	/* bulk: when this thread finished */
 };
 
@@ -389,6 +406,60 @@ static ssize_t recv_verify(struct worker *w, struct conn *c, size_t cap)
 		return -1;
 	}
 	if (!verify(w, c, w->rbuf, (size_t)n)) {
+		conn_kill(w, c);
+		return -1;
+	}
+	c->rcvd += (uint64_t)n;
+	return n;
+}
+
+/* bulk -v N: is 64 KiB block b of the echo one of those verified? One in
+ * every group of N, its place in the group moving from group to group.
+ */
+static bool bulk_block_checked(uint64_t b)
+{
+	unsigned int n = opt.verify_every;
+
+	return n <= 1 || b % n == (b / n * 7) % n;
+}
+
+/* bulk: receive what is there, verify it if its block is sampled (see -v),
+ * else take it with MSG_TRUNC, never across a block that is verified.
+ * Returns bytes received, 0 on would-block, -1 after killing the conn.
+ */
+static ssize_t bulk_recv(struct worker *w, struct conn *c)
+{
+	uint64_t b = c->rcvd / IO_CHUNK, end = (b + 1) * IO_CHUNK;
+	size_t cap;
+	ssize_t n;
+
+	if (bulk_block_checked(b)) {
+		n = recv_verify(w, c, end - c->rcvd);
+		if (n > 0)
+			w->verified += (uint64_t)n;
+		return n;
+	}
+	/* up to the next verified block, 4 MiB at most */
+	while (end - c->rcvd < (4u << 20) && !bulk_block_checked(end / IO_CHUNK))
+		end += IO_CHUNK;
+	cap = end - c->rcvd > (4u << 20) ? 4u << 20 : (size_t)(end - c->rcvd);
+	do
+		n = recv(c->fd, w->rbuf, cap, MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno == EAGAIN)
+			return 0;
+		report_error(w, c, "recv", errno);
+		conn_kill(w, c);
+		return -1;
+	}
+	if (n == 0) {
+		report_error(w, c, "unexpected EOF from server", 0);
+		conn_kill(w, c);
+		return -1;
+	}
+	if (c->rcvd + (uint64_t)n > c->sent) {
+		report_error(w, c, "server sent more bytes than it got", 0);
 		conn_kill(w, c);
 		return -1;
 	}
@@ -583,7 +654,7 @@ static void *bulk_thread(void *arg)
 			if (c->dead)
 				continue;
 			if (ev[j].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
-				got = recv_verify(w, c, IO_CHUNK);
+				got = bulk_recv(w, c);
 				if (got < 0) {
 					remaining--;
 					continue;
@@ -765,6 +836,8 @@ static void usage(void)
 		"  -w SEC    warm-up before measuring (pingpong, cec) [0]\n"
 		"  -n N      stop after N messages in total (pingpong)\n"
 		"  -b MIB    MiB each way per connection (bulk) [16]\n"
+		"  -v N      bulk: verify 1 in N 64 KiB blocks, drop the rest\n"
+		"            unread (MSG_TRUNC) [1: verify all]\n"
 		"  -t N      threads [online CPUs, at most N connections]\n"
 		"  -T SEC    hard time limit for the whole run [depends on mode]\n"
 		"  -I        idle: also stop holding at EOF on stdin\n"
@@ -804,7 +877,7 @@ static void parse_args(int argc, char **argv)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "m:c:s:p:d:w:n:b:t:T:IEh")) != -1) {
+	while ((ch = getopt(argc, argv, "m:c:s:p:d:w:n:b:v:t:T:IEh")) != -1) {
 		switch (ch) {
 		case 'm':
 			if (!strcmp(optarg, "pingpong"))
@@ -839,6 +912,9 @@ static void parse_args(int argc, char **argv)
 		case 'b':
 			opt.bulk_bytes = (uint64_t)(parse_num(optarg, "-b") *
 						    1048576.0);
+			break;
+		case 'v':
+			opt.verify_every = (unsigned int)parse_num(optarg, "-v");
 			break;
 		case 't':
 			opt.threads = (unsigned int)parse_num(optarg, "-t");
@@ -899,6 +975,58 @@ static const char *mode_name(void)
 	static const char *const names[] = { "pingpong", "bulk", "cec", "idle" };
 
 	return names[opt.mode];
+}
+
+/* What the guest's CPUs and this process did, at one instant. */
+struct cpu_sample {
+	uint64_t ns;		/* CLOCK_MONOTONIC */
+	uint64_t client_us;	/* getrusage(RUSAGE_SELF): user + system */
+	unsigned long long user, nice, sys, idle, iowait, irq, softirq, steal;
+	bool ok;
+};
+
+static struct cpu_sample cpu_start, cpu_end;
+
+static void cpu_sample(struct cpu_sample *s)
+{
+	struct rusage ru;
+	FILE *f;
+
+	s->ok = false;
+	f = fopen("/proc/stat", "r");
+	if (f) {
+		s->ok = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
+			       &s->user, &s->nice, &s->sys, &s->idle, &s->iowait,
+			       &s->irq, &s->softirq, &s->steal) == 8;
+		fclose(f);
+	}
+	getrusage(RUSAGE_SELF, &ru);
+	s->client_us = (uint64_t)ru.ru_utime.tv_sec * 1000000u +
+		       (uint64_t)ru.ru_utime.tv_usec +
+		       (uint64_t)ru.ru_stime.tv_sec * 1000000u +
+		       (uint64_t)ru.ru_stime.tv_usec;
+	s->ns = now_ns();
+}
+
+/* The CPU fields of the RESULT line (see the header), "" without /proc. */
+static void print_cpu(void)
+{
+	const struct cpu_sample *a = &cpu_start, *b = &cpu_end;
+	long hz = sysconf(_SC_CLK_TCK), cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	double win, idle;
+
+	if (!a->ok || !b->ok || hz <= 0 || cpus <= 0)
+		return;
+	win = (double)(b->ns - a->ns) / 1e9 * (double)cpus;
+	idle = (double)(b->idle + b->iowait - a->idle - a->iowait) / (double)hz;
+	if (idle > win)
+		idle = win;
+	printf(" cpus=%ld win_s=%.4f idle_s=%.4f busy_s=%.4f user_s=%.4f sys_s=%.4f softirq_s=%.4f client_s=%.6f",
+	       cpus, win, idle, win - idle,
+	       (double)(b->user + b->nice - a->user - a->nice) / (double)hz,
+	       (double)(b->sys + b->irq - a->sys - a->irq) / (double)hz,
+	       (double)(b->softirq - a->softirq) / (double)hz,
+	       (double)(b->client_us - a->client_us) / 1e6);
 }
 
 /* Sleep until t (monotonic ns) or until the run is cut short. */
@@ -986,6 +1114,7 @@ int main(int argc, char **argv)
 	void *(*fn)(void *);
 	struct hist total = { 0 };
 	uint64_t msgs = 0, bytes = 0, errors = 0, ok = 0, t0, t1, end = 0;
+	uint64_t verified = 0;
 	struct sigaction sa = { .sa_handler = on_signal };
 	pthread_t wd;
 	unsigned int i, base, extra;
@@ -1078,15 +1207,18 @@ int main(int argc, char **argv)
 	while (atomic_load(&ready_threads) < opt.threads)
 		usleep(1000);
 	if (opt.mode == MODE_BULK) {
+		cpu_sample(&cpu_start);
 		measure_start_ns = now_ns();
 		atomic_store(&phase, 2);
 	} else {
 		atomic_store(&phase, 1);
 		sleep_until(now_ns() + (uint64_t)(opt.warmup * 1e9));
+		cpu_sample(&cpu_start);
 		measure_start_ns = now_ns();
 		atomic_store(&phase, 2);
 		sleep_until(measure_start_ns + (uint64_t)(opt.duration * 1e9));
 		end = now_ns();
+		cpu_sample(&cpu_end);
 		atomic_store(&phase, 3);
 	}
 	for (i = 0; i < opt.threads; i++) {
@@ -1097,7 +1229,10 @@ int main(int argc, char **argv)
 		errors += workers[i].errors;
 		if (opt.mode == MODE_BULK && workers[i].end_ns > end)
 			end = workers[i].end_ns;
+		verified += workers[i].verified;
 	}
+	if (opt.mode == MODE_BULK)
+		cpu_sample(&cpu_end);
 	t1 = end;
 	secs = (t1 - measure_start_ns) / 1e9;
 	if (secs <= 0)
@@ -1106,16 +1241,19 @@ int main(int argc, char **argv)
 	switch (opt.mode) {
 	case MODE_BULK:
 		printf("RESULT mode=bulk conns=%u threads=%u mib=%.0f secs=%.3f "
-		       "bytes=%llu mib_per_s=%.2f errors=%llu\n",
+		       "bytes=%llu mib_per_s=%.2f verified_mib=%.2f errors=%llu",
 		       opt.conns, opt.threads, opt.bulk_bytes / 1048576.0,
 		       secs, (unsigned long long)bytes,
-		       bytes / 1048576.0 / secs, (unsigned long long)errors);
+		       bytes / 1048576.0 / secs, verified / 1048576.0,
+		       (unsigned long long)errors);
+		print_cpu();
+		printf("\n");
 		break;
 	default:
 		printf("RESULT mode=%s conns=%u size=%u inflight=%u threads=%u "
 		       "secs=%.3f msgs=%llu msgs_per_s=%.1f mib_per_s=%.3f "
 		       "p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f "
-		       "max_us=%.1f errors=%llu\n",
+		       "max_us=%.1f errors=%llu",
 		       mode_name(), opt.conns, opt.size, opt.inflight,
 		       opt.threads, secs, (unsigned long long)msgs,
 		       msgs / secs, bytes / 1048576.0 / secs,
@@ -1124,6 +1262,8 @@ int main(int argc, char **argv)
 		       hist_quantile_us(&total, 0.99),
 		       hist_quantile_us(&total, 0.999),
 		       total.max / 1000.0, (unsigned long long)errors);
+		print_cpu();
+		printf("\n");
 		break;
 	}
 	fflush(stdout);
