@@ -315,7 +315,8 @@ run_one() {
 	w=$1
 	srv=$2
 	port=$(port_of "$srv")
-	t=$((warm + dur + 240))
+	# warm and dur may have decimals: not for ash's arithmetic
+	t=$(awk -v w="$warm" -v d="$dur" 'BEGIN { printf "%d", w + d + 240 }')
 
 	case "$w" in
 	pp1) run_client -m pingpong -c 1 -s 64 -d "$dur" -w "$warm" -T $t $host "$port" ;;
