@@ -4,7 +4,8 @@
  * fastecho_main.c (parameters, init and exit) calls fastecho_stats.c (the
  * stats file) and fastecho_thread.c (the listener and the connection
  * threads); fastecho_stats.c calls fastecho_thread.c; fastecho_thread.c
- * calls fastecho_net.c (sockets), which calls nothing of ours.
+ * calls fastecho_source.c (connections per peer source) and
+ * fastecho_net.c (sockets), which call nothing of ours.
  */
 #ifndef _FASTECHO_H
 #define _FASTECHO_H
@@ -51,15 +52,24 @@ struct fastecho_config {
  * @bytes_copied counts the bytes of bytes_in that the zero-copy path
  * (zerocopy=1) could not send back by page reference and copied: an skb's
  * linear head, or a page sendpage_ok() refuses. Always 0 with zerocopy=0.
+ * @rejected counts connections reset over max_conns, @rejected_source
+ * those reset over max_per_source. @idle_timeouts counts connections
+ * closed because nothing came for idle_timeout, @send_timeouts those
+ * closed because the peer took nothing of the echo for as long. @trims
+ * counts the times a connection gave back its big buffer after a quiet
+ * second (at most one per FASTECHO_TRIM_GAP per connection).
  */
 struct fastecho_stats {
 	u64 active;
 	u64 accepted;
 	u64 rejected;
+	u64 rejected_source;
 	u64 idle_timeouts;
+	u64 send_timeouts;
 	u64 resets;
 	u64 peer_timeouts;
 	u64 errors;
+	u64 trims;
 	u64 spare;
 	u64 bytes_in;
 	u64 bytes_out;
@@ -70,6 +80,9 @@ struct fastecho_stats {
 /**
  * struct fastecho_limits - what may change while the module is loaded
  * @max_conns:     most connections served at once; more are reset
+ * @max_per_source: most connections served at once from one source (an
+ *                 IPv4 address or an IPv6 /64); more are reset; 0 for no
+ *                 limit
  * @idle_timeout:  seconds a connection may be idle or stalled, 0 for no
  *                 limit; applies to connections accepted from then on
  * @spare_threads: most threads kept waiting for the next connection
@@ -78,6 +91,7 @@ struct fastecho_stats {
  */
 struct fastecho_limits {
 	int max_conns;
+	unsigned int max_per_source;
 	unsigned int idle_timeout;
 	unsigned int spare_threads;
 	unsigned int batch_conns;

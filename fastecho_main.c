@@ -77,7 +77,8 @@ MODULE_PARM_DESC(zerocopy,
 
 static struct fastecho_limits fastecho_limits = {
 	.max_conns = 1024,
-	.idle_timeout = 0,
+	.max_per_source = 64,
+	.idle_timeout = 300,
 	.spare_threads = 32,
 	.batch_conns = 2,
 };
@@ -134,7 +135,7 @@ static unsigned int fastecho_uint_max(const unsigned int *param)
 		return FASTECHO_MAX_IDLE;
 	if (param == &fastecho_limits.spare_threads)
 		return FASTECHO_MAX_SPARE;
-	return FASTECHO_MAX_CONNS; /* batch_conns */
+	return FASTECHO_MAX_CONNS; /* max_per_source, batch_conns */
 }
 
 static int fastecho_set_uint(const char *val, const struct kernel_param *kp)
@@ -163,9 +164,14 @@ module_param_cb(max_conns, &fastecho_max_conns_ops, &fastecho_limits.max_conns,
 MODULE_PARM_DESC(max_conns,
 		 "Most connections at once, as tasks/memory allow (int)");
 
+module_param_cb(max_per_source, &fastecho_uint_ops,
+		&fastecho_limits.max_per_source, 0644);
+MODULE_PARM_DESC(max_per_source,
+		 "Most conns from one IPv4 address or IPv6 /64, 0=any (64)");
+
 module_param_cb(idle_timeout, &fastecho_uint_ops, &fastecho_limits.idle_timeout,
 		0644);
-MODULE_PARM_DESC(idle_timeout, "Idle/stalled seconds to close, 0=off (uint)");
+MODULE_PARM_DESC(idle_timeout, "Idle/stalled seconds to close, 0=off (300)");
 
 module_param_cb(spare_threads, &fastecho_uint_ops,
 		&fastecho_limits.spare_threads, 0644);
@@ -283,8 +289,9 @@ static int __init fastecho_init(void)
 	if (err)
 		goto out_stop_server;
 
-	pr_info("listening on %pISpc (backlog %d, max_conns %d, idle_timeout %us, bufsize %u%s)\n",
+	pr_info("listening on %pISpc (backlog %d, max_conns %d, max_per_source %u, idle_timeout %us, bufsize %u%s)\n",
 		&bound, backlog, READ_ONCE(fastecho_limits.max_conns),
+		READ_ONCE(fastecho_limits.max_per_source),
 		READ_ONCE(fastecho_limits.idle_timeout), bufsize,
 		zerocopy ? ", zerocopy" : "");
 	return 0;
@@ -301,8 +308,8 @@ static void __exit fastecho_exit(void)
 	fastecho_stats_remove();
 	fastecho_server_stop();
 	fastecho_server_stats(&st);
-	pr_info("unloaded: %llu connections served, %llu bytes echoed\n",
-		st.accepted, st.bytes_out);
+	pr_info("unloaded: %llu connections served, %llu bytes echoed (%llu reset by peers, %llu errors)\n",
+		st.accepted, st.bytes_out, st.resets, st.errors);
 }
 
 module_init(fastecho_init);

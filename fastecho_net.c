@@ -24,6 +24,11 @@
  * - Sends and receives may be short, or fail with -EAGAIN (timeout),
  *   -EINTR or -ERESTARTSYS (a signal; kthreads take none unless they
  *   allow it).
+ * - Urgent data: an echo sends back every byte, so the listener sets
+ *   SOCK_URGINLINE (accepted sockets inherit it) and the byte at the
+ *   urgent mark is read in line, where without it tcp_recvmsg() would
+ *   skip it. tcp_read_sock() stops at the mark whatever the flag says;
+ *   the zero-copy receive reads that one byte with kernel_recvmsg().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -66,7 +71,8 @@ static int fastecho_net_set_dual_stack(struct socket *sock)
  * @backlog: listen() backlog
  *
  * SO_REUSEADDR is set so that the module can be loaded again on the same
- * port at once while the previous instance's connections sit in TIME_WAIT.
+ * port at once while the previous instance's connections sit in TIME_WAIT;
+ * SOCK_URGINLINE so that urgent data is echoed in line (see above).
  *
  * Return: 0, or a negative errno (-EADDRINUSE when the port is taken,
  * -EAFNOSUPPORT when the family is not available).
@@ -84,6 +90,9 @@ int fastecho_net_listen(struct socket **res,
 		return err;
 
 	sock_set_reuseaddr(sock->sk);
+	lock_sock(sock->sk);
+	sock_set_flag(sock->sk, SOCK_URGINLINE);
+	release_sock(sock->sk);
 	if (addr->ss_family == AF_INET6) {
 		err = fastecho_net_set_dual_stack(sock);
 		if (err)
@@ -164,14 +173,14 @@ void fastecho_net_tune(struct socket *sock,
  * fastecho_net_set_rcvtimeo() - how long a receive may wait
  * @sock:  the connection
  * @timeo: in jiffies; MAX_SCHEDULE_TIMEOUT waits forever
+ *
+ * Only the thread that receives on @sock may call it, between receives:
+ * the receive path reads sk_rcvtimeo once per call, and nothing else
+ * does, so no socket lock is needed.
  */
 void fastecho_net_set_rcvtimeo(struct socket *sock, long timeo)
 {
-	struct sock *sk = sock->sk;
-
-	lock_sock(sk);
-	WRITE_ONCE(sk->sk_rcvtimeo, timeo);
-	release_sock(sk);
+	WRITE_ONCE(sock->sk->sk_rcvtimeo, timeo);
 }
 
 /**
@@ -429,6 +438,35 @@ static void fastecho_net_zc_release(struct fastecho_net_zc *zc)
 	zc->len = 0;
 }
 
+/*
+ * Read the byte at the urgent mark, which tcp_read_sock() never passes,
+ * with tcp_recvmsg(): SOCK_URGINLINE makes it read the byte in line and
+ * clear the mark. The byte goes into the thread's page fragment and is
+ * counted as copied. Called without the socket lock, with @zc empty.
+ * Return: 1, 0 at end of stream, or a negative errno (-EAGAIN: nothing
+ * there after all).
+ */
+static int fastecho_net_zc_urgent(struct socket *sock,
+				  struct fastecho_net_zc *zc)
+{
+	struct page_frag *pfrag = &current->task_frag;
+	struct msghdr msg = {};
+	struct kvec iov;
+	int n;
+
+	if (!skb_page_frag_refill(1, pfrag, GFP_KERNEL))
+		return -ENOMEM;
+	iov.iov_base = page_address(pfrag->page) + pfrag->offset;
+	iov.iov_len = 1;
+	n = kernel_recvmsg(sock, &msg, &iov, 1, 1, MSG_DONTWAIT);
+	if (n <= 0)
+		return n;
+	fastecho_net_zc_add(zc, pfrag->page, pfrag->offset, n);
+	pfrag->offset += n;
+	zc->copied += n;
+	return n;
+}
+
 /**
  * fastecho_net_zc_recv() - take what has arrived, as page references
  * @sock: the connection
@@ -440,8 +478,8 @@ static void fastecho_net_zc_release(struct fastecho_net_zc *zc)
  * and reports them in the same order tcp_recvmsg() does. What does not
  * fit in @zc stays in the receive queue for the next call.
  *
- * Urgent data (MSG_OOB) stops tcp_read_sock(); it ends the connection
- * with -EPROTO rather than spin on it.
+ * Urgent data (MSG_OOB) stops tcp_read_sock() at its mark; the byte there
+ * is read in line by fastecho_net_zc_urgent() and returned on its own.
  *
  * Return: bytes now held in @zc, 0 at end of stream (the peer's FIN, or
  * our own shutdown), or a negative errno (-EAGAIN on timeout).
@@ -468,6 +506,17 @@ int fastecho_net_zc_recv(struct socket *sock, struct fastecho_net_zc *zc)
 			n = desc.error ?: n;
 			break;
 		}
+		/*
+		 * Data, and read_sock() took none: the urgent mark, with
+		 * perhaps more data and the peer's FIN behind it.
+		 */
+		if (!skb_queue_empty(&sk->sk_receive_queue)) {
+			release_sock(sk);
+			n = fastecho_net_zc_urgent(sock, zc);
+			lock_sock(sk);
+			if (n != -EAGAIN)
+				break;
+		}
 		if (sock_flag(sk, SOCK_DONE))
 			break;
 		if (sk->sk_err) {
@@ -482,10 +531,6 @@ int fastecho_net_zc_recv(struct socket *sock, struct fastecho_net_zc *zc)
 		}
 		if (!timeo) {
 			n = -EAGAIN;
-			break;
-		}
-		if (!skb_queue_empty(&sk->sk_receive_queue)) {
-			n = -EPROTO;
 			break;
 		}
 		sk_wait_data(sk, &timeo, NULL);

@@ -55,7 +55,9 @@ static void fastecho_stats_show_counters(struct seq_file *m)
 	seq_printf(m, "active %llu\n", st.active);
 	seq_printf(m, "accepted %llu\n", st.accepted);
 	seq_printf(m, "rejected %llu\n", st.rejected);
+	seq_printf(m, "rejected_source %llu\n", st.rejected_source);
 	seq_printf(m, "idle_timeouts %llu\n", st.idle_timeouts);
+	seq_printf(m, "send_timeouts %llu\n", st.send_timeouts);
 	seq_printf(m, "bytes_in %llu\n", st.bytes_in);
 	seq_printf(m, "bytes_out %llu\n", st.bytes_out);
 	seq_printf(m, "errors %llu\n", st.errors);
@@ -63,6 +65,7 @@ static void fastecho_stats_show_counters(struct seq_file *m)
 	seq_printf(m, "peer_timeouts %llu\n", st.peer_timeouts);
 	seq_printf(m, "bytes_dropped %llu\n", st.bytes_dropped);
 	seq_printf(m, "bytes_copied %llu\n", st.bytes_copied);
+	seq_printf(m, "trims %llu\n", st.trims);
 	seq_printf(m, "spare %llu\n", st.spare);
 	seq_printf(m, "%5s %-47s %16s %16s %7s %7s\n", "id", "peer", "bytes_in",
 		   "bytes_out", "age_s", "pid");

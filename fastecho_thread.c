@@ -43,6 +43,7 @@
 
 #include "fastecho.h"
 #include "fastecho_net.h"
+#include "fastecho_source.h"
 
 /*
  * Every connection starts with a small buffer inside its struct, enough
@@ -58,16 +59,27 @@
  */
 #define FASTECHO_QUIET HZ
 
+/*
+ * A connection gives them back at most once in this long, however its
+ * peer alternates bursts and pauses: after a trim, the next burst waits
+ * out the rest of the gap before it counts as quiet again.
+ */
+#define FASTECHO_TRIM_GAP (10 * HZ)
+
 /**
  * struct fastecho_conn_state - what one connection leaves in its thread
  * @id:        connection number, the key in fastecho_server.conns
  * @peer:      the client's address
  * @born:      jiffies at accept
+ * @src:       the peer's source, counted for max_per_source
  * @idle:      idle_timeout at accept, in jiffies, or MAX_SCHEDULE_TIMEOUT
+ * @busy_wait: how long a receive waits while data flows, in jiffies
+ * @trimmed:   jiffies at the last trim (see FASTECHO_TRIM_GAP)
  * @big:       echo buffer of bufsize bytes, or NULL until a receive fills
  *             the small one; freed when the connection ends
  * @bytes_in:  bytes received; written by the thread only
  * @bytes_out: bytes sent back; written by the thread only
+ * @copied:    of @bytes_in, bytes the zero-copy path copied
  * @dropped:   bytes received that the connection ended without sending
  * @quiet:     no data for FASTECHO_QUIET; written by the thread, read by
  *             teardown
@@ -79,10 +91,14 @@ struct fastecho_conn_state {
 	u32 id;
 	struct sockaddr_storage peer;
 	unsigned long born;
+	struct fastecho_source *src;
 	long idle;
+	long busy_wait;
+	unsigned long trimmed;
 	void *big;
 	u64 bytes_in;
 	u64 bytes_out;
+	u64 copied;
 	u64 dropped;
 	bool quiet;
 };
@@ -118,30 +134,37 @@ struct fastecho_conn {
  * @listen_err:    why the listener failed, valid after @listening
  * @bound:         the address the listener is bound to
  * @lock:          the registry lock: serialises changes to @conns, @spare,
- *                 @dead, @nr_spare and @running
+ *                 @dead, @nr_spare, @sources and @running
  * @conns:         live connections by id; readers of the stats file look
  *                 entries up under its own lock, never under @lock
+ * @sources:       live connections per peer source
  * @spare:         threads waiting for a connection, most recent first
  * @dead:          threads waiting for @reaper
  * @nr_spare:      length of @spare
  * @running:       between start and teardown; threads return when it clears
  * @reap_wq:       where @reaper runs: it sleeps in kthread_stop()
  * @reaper:        frees the threads on @dead
- * @nr_active:     live connections, read without @lock by the listener
+ * @nr_active:     entries in @conns, read without @lock by the listener
  * @nr_threads:    threads created so far, for their names
  * @next_id:       where the search for the next connection id starts
  * @accepted:      connections served
  * @rejected:      connections reset because of max_conns
- * @idle_timeouts: connections closed by idle_timeout
+ * @rejected_source: connections reset because of max_per_source
+ * @idle_timeouts: connections closed by idle_timeout: nothing received
+ * @send_timeouts: connections closed by idle_timeout: nothing sent
  * @resets:        connections ended by the peer's reset
  * @peer_timeouts: connections ended because the peer stopped answering
  *                 (keepalive, user_timeout; with a soft error such as no
  *                 route to it, TCP reports that instead of -ETIMEDOUT)
  * @errors:        accept failures, failed allocations, other socket errors
- * @bytes_in:      bytes received, all connections
- * @bytes_out:     bytes sent back, all connections
- * @dropped:       bytes received and never sent back, see fastecho_stats
- * @copied:        bytes the zero-copy path copied, see fastecho_stats
+ * @trims:         big buffers given back by quiet connections
+ * @ended:         the byte counts of connections no longer in @conns,
+ *                 under the lock of @conns: a connection's counts move
+ *                 there as it leaves @conns, so a reader holding that lock
+ *                 sees every byte once (fastecho_server_stats())
+ *
+ * The byte counts live in each connection and are summed when read: the
+ * echo loop writes nothing that another connection's thread writes too.
  */
 struct fastecho_server {
 	struct fastecho_config cfg;
@@ -154,6 +177,7 @@ struct fastecho_server {
 
 	struct mutex lock; /* the registry lock, see above */
 	struct xarray conns;
+	struct fastecho_sources sources;
 	struct list_head spare;
 	struct list_head dead;
 	unsigned int nr_spare;
@@ -166,14 +190,19 @@ struct fastecho_server {
 	u32 next_id;
 	atomic64_t accepted;
 	atomic64_t rejected;
+	atomic64_t rejected_source;
 	atomic64_t idle_timeouts;
+	atomic64_t send_timeouts;
 	atomic64_t resets;
 	atomic64_t peer_timeouts;
 	atomic64_t errors;
-	atomic64_t bytes_in;
-	atomic64_t bytes_out;
-	atomic64_t dropped;
-	atomic64_t copied;
+	atomic64_t trims;
+	struct {
+		u64 bytes_in;
+		u64 bytes_out;
+		u64 dropped;
+		u64 copied;
+	} ended;
 };
 
 static void fastecho_reap(struct work_struct *work);
@@ -216,15 +245,35 @@ static struct fastecho_conn *fastecho_conn_create(struct fastecho_server *srv)
 }
 
 /*
- * Stop the thread (or see that it has returned), then free what it leaves:
- * its socket, if teardown took it while live.
+ * Move the byte counts of @conn, which has just left @conns (or is being
+ * freed at teardown), to the server's totals. Under the lock of @conns,
+ * so that fastecho_server_stats() counts them exactly once.
  */
-static void fastecho_conn_free(struct fastecho_conn *conn)
+static void fastecho_conn_fold(struct fastecho_server *srv,
+			       struct fastecho_conn *conn)
+{
+	lockdep_assert_held(&srv->conns.xa_lock);
+	srv->ended.bytes_in += conn->st.bytes_in;
+	srv->ended.bytes_out += conn->st.bytes_out;
+	srv->ended.dropped += conn->st.dropped;
+	srv->ended.copied += conn->st.copied;
+}
+
+/*
+ * Stop the thread (or see that it has returned), then free what it leaves:
+ * its socket and byte counts, if teardown took it while live.
+ */
+static void fastecho_conn_free(struct fastecho_server *srv,
+			       struct fastecho_conn *conn)
 {
 	kthread_stop(conn->task);
 	put_task_struct(conn->task);
-	if (conn->sock)
+	if (conn->sock) {
+		xa_lock(&srv->conns);
+		fastecho_conn_fold(srv, conn);
+		xa_unlock(&srv->conns);
 		sock_release(conn->sock);
+	}
 	kvfree(conn->st.big);
 	kfree(conn);
 }
@@ -252,7 +301,7 @@ static void fastecho_reap(struct work_struct *work)
 
 	list_for_each_entry_safe(conn, tmp, &dead, node) {
 		list_del(&conn->node);
-		fastecho_conn_free(conn);
+		fastecho_conn_free(srv, conn);
 	}
 }
 
@@ -273,26 +322,36 @@ static void fastecho_spare_trim(struct fastecho_server *srv)
 /* ---- Echo, memory and scheduling policy --------------------------------- */
 
 /*
- * Quiet for FASTECHO_QUIET: give back the big buffer and the send page,
+ * Quiet for st.busy_wait: give back the big buffer and the send page,
  * then wait for what is left of idle_timeout.
  */
-static void fastecho_conn_quiet(struct fastecho_conn *conn)
+static void fastecho_conn_quiet(struct fastecho_server *srv,
+				struct fastecho_conn *conn)
 {
-	long rest = conn->st.idle;
+	struct fastecho_conn_state *st = &conn->st;
+	long rest = st->idle;
 
-	kvfree(conn->st.big);
-	conn->st.big = NULL;
+	kvfree(st->big);
+	st->big = NULL;
 	fastecho_net_release_frag();
+	st->trimmed = jiffies;
+	atomic64_inc(&srv->trims);
 	if (rest != MAX_SCHEDULE_TIMEOUT)
-		rest -= FASTECHO_QUIET;
+		rest -= st->busy_wait;
 	fastecho_net_set_rcvtimeo(conn->sock, rest);
 }
 
-/* Data again: from now on a silence of FASTECHO_QUIET ends the burst. */
+/*
+ * Data again: from now on a silence of FASTECHO_QUIET ends the burst, or
+ * a longer one while the last trim is less than FASTECHO_TRIM_GAP ago.
+ */
 static void fastecho_conn_busy(struct fastecho_conn *conn)
 {
-	fastecho_net_set_rcvtimeo(conn->sock,
-				  min(conn->st.idle, FASTECHO_QUIET));
+	struct fastecho_conn_state *st = &conn->st;
+	long gap = (long)(st->trimmed + FASTECHO_TRIM_GAP - jiffies);
+
+	st->busy_wait = min(st->idle, max_t(long, FASTECHO_QUIET, gap));
+	fastecho_net_set_rcvtimeo(conn->sock, st->busy_wait);
 }
 
 /**
@@ -343,17 +402,19 @@ static void fastecho_conn_sched(struct fastecho_server *srv, bool busy)
  * @srv:  the server
  * @conn: the connection
  *
- * While data flows, a receive waits at most FASTECHO_QUIET; when that
- * passes in silence the connection gives back its big buffer and send
- * page (fastecho_conn_quiet()), turns SCHED_NORMAL, and waits for the rest
- * of idle_timeout. Ping-pong traffic never leaves the first state, an idle
+ * While data flows, a receive waits at most FASTECHO_QUIET (longer right
+ * after a trim, see FASTECHO_TRIM_GAP); when that passes in silence the
+ * connection gives back its big buffer and send page
+ * (fastecho_conn_quiet()), turns SCHED_NORMAL, and waits for the rest of
+ * idle_timeout. Ping-pong traffic never leaves the first state, an idle
  * connection changes state once.
  *
  * Any other failure ends the connection, -EINTR and -ERESTARTSYS too: a
  * kthread takes no signals, and one pending could never be cleared here.
  *
  * Return: 0 at end of stream (the client's FIN, or teardown's shutdown),
- * or the negative errno that ended it (-EAGAIN: idle or stalled peer).
+ * or the negative errno that ended it: -EAGAIN when nothing came for
+ * idle_timeout, -ETIME when a send made no progress for as long.
  */
 static int fastecho_conn_echo(struct fastecho_server *srv,
 			      struct fastecho_conn *conn)
@@ -374,8 +435,8 @@ static int fastecho_conn_echo(struct fastecho_server *srv,
 			n = fastecho_net_zc_recv(conn->sock, &zc);
 		else
 			n = fastecho_net_recv(conn->sock, buf, len);
-		if (n == -EAGAIN && busy && st->idle > FASTECHO_QUIET) {
-			fastecho_conn_quiet(conn);
+		if (n == -EAGAIN && busy && st->idle > st->busy_wait) {
+			fastecho_conn_quiet(srv, conn);
 			busy = false;
 			WRITE_ONCE(st->quiet, true);
 			continue;
@@ -388,19 +449,17 @@ static int fastecho_conn_echo(struct fastecho_server *srv,
 			WRITE_ONCE(st->quiet, false);
 		}
 		WRITE_ONCE(st->bytes_in, st->bytes_in + n);
-		atomic64_add(n, &srv->bytes_in);
 		if (zerocopy && zc.copied)
-			atomic64_add(zc.copied, &srv->copied);
+			WRITE_ONCE(st->copied, st->copied + zc.copied);
 
 		if (zerocopy)
 			err = fastecho_net_zc_send(conn->sock, &zc, &sent);
 		else
 			err = fastecho_net_send_all(conn->sock, buf, n, &sent);
 		WRITE_ONCE(st->bytes_out, st->bytes_out + sent);
-		atomic64_add(sent, &srv->bytes_out);
 		if (err) {
 			st->dropped = n - sent;
-			return err;
+			return err == -EAGAIN ? -ETIME : err;
 		}
 
 		/* A full small buffer: more is coming, use the big one. */
@@ -411,15 +470,28 @@ static int fastecho_conn_echo(struct fastecho_server *srv,
 	return 0;
 }
 
-/* Count how a connection ended; log only what is ours to fix. */
+/*
+ * Count how a connection ended; log only what is ours to fix. Once
+ * teardown has begun, its own shutdown ends every connection: that is
+ * neither the peer's doing nor an error, and is not counted.
+ */
 static void fastecho_conn_account(struct fastecho_server *srv,
 				  struct fastecho_conn *conn, int err)
 {
+	pr_debug("connection %u closed (%d): in %llu out %llu lost %llu\n",
+		 conn->st.id, err, conn->st.bytes_in, conn->st.bytes_out,
+		 conn->st.dropped);
+	if (!READ_ONCE(srv->running))
+		return;
+
 	switch (err) {
 	case 0:
 		break;
 	case -EAGAIN:
 		atomic64_inc(&srv->idle_timeouts);
+		break;
+	case -ETIME:
+		atomic64_inc(&srv->send_timeouts);
 		break;
 	case -ECONNRESET:
 	case -EPIPE:
@@ -438,13 +510,55 @@ static void fastecho_conn_account(struct fastecho_server *srv,
 				    conn->st.id, &conn->st.peer, err);
 		break;
 	}
-	atomic64_add(conn->st.dropped, &srv->dropped);
-	pr_debug("connection %u closed (%d): in %llu out %llu lost %llu\n",
-		 conn->st.id, err, conn->st.bytes_in, conn->st.bytes_out,
-		 conn->st.dropped);
 }
 
 /* ---- Birth and death of a connection ------------------------------------ */
+
+/*
+ * Count one more connection from @st's peer, and take a spare thread if
+ * there is one (else NULL). Over max_conns or max_per_source, or when the
+ * source cannot be recorded, the error says which.
+ */
+static struct fastecho_conn *fastecho_conn_admit(struct fastecho_server *srv,
+						 struct fastecho_conn_state *st)
+{
+	unsigned int per_source = READ_ONCE(srv->limits.max_per_source);
+	struct fastecho_conn *conn;
+
+	if (atomic_read(&srv->nr_active) >= READ_ONCE(srv->limits.max_conns))
+		return ERR_PTR(-EMFILE);
+
+	mutex_lock(&srv->lock);
+	st->src = fastecho_source_get(&srv->sources, &st->peer, per_source);
+	if (IS_ERR(st->src)) {
+		mutex_unlock(&srv->lock);
+		return ERR_CAST(st->src);
+	}
+	conn = list_first_entry_or_null(&srv->spare, struct fastecho_conn,
+					node);
+	if (conn) {
+		list_del(&conn->node);
+		WRITE_ONCE(srv->nr_spare, srv->nr_spare - 1);
+	}
+	mutex_unlock(&srv->lock);
+	return conn;
+}
+
+/*
+ * Count a connection refused over max_conns (-EMFILE) or max_per_source
+ * (-EBUSY); name the source, which may be one host trying to take them all.
+ */
+static void fastecho_conn_refuse(struct fastecho_server *srv,
+				 const struct sockaddr_storage *peer, int why)
+{
+	if (why == -EMFILE) {
+		atomic64_inc(&srv->rejected);
+		return;
+	}
+	atomic64_inc(&srv->rejected_source);
+	pr_notice_ratelimited("%pISc has max_per_source connections: reset\n",
+			      peer);
+}
 
 /**
  * fastecho_conn_start() - hand an accepted socket to a thread of its own
@@ -452,8 +566,8 @@ static void fastecho_conn_account(struct fastecho_server *srv,
  * @sock: the accepted connection; owned by this function from here on
  *
  * A spare thread takes it if there is one, else a new thread is created.
- * Over max_conns, or when memory or a thread cannot be had, the connection
- * is reset at once and counted.
+ * Over max_conns or max_per_source, or when memory or a thread cannot be
+ * had, the connection is reset at once and counted.
  */
 static void fastecho_conn_start(struct fastecho_server *srv,
 				struct socket *sock)
@@ -469,35 +583,32 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 	unsigned int idle;
 	int err;
 
-	if (atomic_read(&srv->nr_active) >= READ_ONCE(srv->limits.max_conns)) {
-		atomic64_inc(&srv->rejected);
+	fastecho_net_peer(sock, &st.peer);
+	conn = fastecho_conn_admit(srv, &st);
+	if (IS_ERR(conn)) {
+		err = PTR_ERR(conn);
+		if (err != -EMFILE && err != -EBUSY)
+			goto out_error;
+		fastecho_conn_refuse(srv, &st.peer, err);
 		fastecho_net_abort(sock);
 		return;
 	}
 
-	fastecho_net_peer(sock, &st.peer);
 	st.born = jiffies;
+	st.trimmed = st.born - FASTECHO_TRIM_GAP;
 	idle = READ_ONCE(srv->limits.idle_timeout);
 	st.idle = idle ? (long)idle * HZ : MAX_SCHEDULE_TIMEOUT;
+	st.busy_wait = st.idle;
 	opts.send_timeout = idle;
 	fastecho_net_tune(sock, &opts);
 	if (idle)
 		fastecho_net_set_rcvtimeo(sock, st.idle);
 
-	mutex_lock(&srv->lock);
-	conn = list_first_entry_or_null(&srv->spare, struct fastecho_conn,
-					node);
-	if (conn) {
-		list_del(&conn->node);
-		WRITE_ONCE(srv->nr_spare, srv->nr_spare - 1);
-	}
-	mutex_unlock(&srv->lock);
-
 	if (!conn) {
 		conn = fastecho_conn_create(srv);
 		if (IS_ERR(conn)) {
 			err = PTR_ERR(conn);
-			goto out_abort;
+			goto out_put_source;
 		}
 	}
 
@@ -507,8 +618,9 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 			      &srv->next_id, GFP_KERNEL);
 	if (err < 0) {
 		fastecho_conn_retire(srv, conn);
+		fastecho_source_put(&srv->sources, st.src);
 		mutex_unlock(&srv->lock);
-		goto out_abort;
+		goto out_error;
 	}
 	atomic_inc(&srv->nr_active);
 	/* Pairs with fastecho_conn_wait(): @st is set before @sock shows. */
@@ -520,7 +632,11 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 	wake_up_process(conn->task);
 	return;
 
-out_abort:
+out_put_source:
+	mutex_lock(&srv->lock);
+	fastecho_source_put(&srv->sources, st.src);
+	mutex_unlock(&srv->lock);
+out_error:
 	atomic64_inc(&srv->errors);
 	pr_warn_ratelimited("no thread for a connection: %d\n", err);
 	fastecho_net_abort(sock);
@@ -531,10 +647,10 @@ out_abort:
  * @srv:  the server
  * @conn: this thread
  *
- * Takes the connection out of @conns, moves the thread onto @spare when
- * there is room, else onto @dead for the reaper, and releases the socket
- * and the big buffer. Once teardown has begun, it touches nothing:
- * teardown owns the thread and its socket.
+ * Takes the connection out of @conns, with its byte counts, moves the
+ * thread onto @spare when there is room, else onto @dead for the reaper,
+ * and releases the socket and the big buffer. Once teardown has begun, it
+ * touches nothing: teardown owns the thread, its socket and its entry.
  *
  * Return: true to wait for the next connection, false to return.
  */
@@ -546,13 +662,17 @@ static bool fastecho_conn_done(struct fastecho_server *srv,
 	bool spare = false;
 
 	mutex_lock(&srv->lock);
-	atomic_dec(&srv->nr_active);
 	if (!srv->running) {
 		mutex_unlock(&srv->lock);
 		return false;
 	}
 
-	xa_erase(&srv->conns, conn->st.id);
+	xa_lock(&srv->conns);
+	__xa_erase(&srv->conns, conn->st.id);
+	fastecho_conn_fold(srv, conn);
+	xa_unlock(&srv->conns);
+	atomic_dec(&srv->nr_active);
+	fastecho_source_put(&srv->sources, conn->st.src);
 	WRITE_ONCE(conn->sock, NULL);
 	conn->st.big = NULL;
 	if (srv->nr_spare < srv->limits.spare_threads) {
@@ -574,7 +694,9 @@ static bool fastecho_conn_done(struct fastecho_server *srv,
 
 /*
  * Sleep until the listener hands us a connection (true), or we are told
- * to return (false). The state is set before the tests, so no wakeup is
+ * to return (false). A connection handed over is served even when
+ * teardown has begun: it ends at once then, through fastecho_conn_done()
+ * like any other. The state is set before the tests, so no wakeup is
  * lost.
  */
 static bool fastecho_conn_wait(struct fastecho_server *srv,
@@ -582,13 +704,13 @@ static bool fastecho_conn_wait(struct fastecho_server *srv,
 {
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
-		if (kthread_should_stop() || !READ_ONCE(srv->running))
-			break;
 		/* Pairs with fastecho_conn_start(): @st is ready. */
 		if (smp_load_acquire(&conn->sock)) {
 			__set_current_state(TASK_RUNNING);
 			return true;
 		}
+		if (kthread_should_stop() || !READ_ONCE(srv->running))
+			break;
 		schedule();
 	}
 	__set_current_state(TASK_RUNNING);
@@ -774,6 +896,8 @@ void fastecho_server_stop(void)
 	xa_for_each(&srv->conns, id, conn)
 		list_add_tail(&conn->node, &live);
 	xa_destroy(&srv->conns);
+	atomic_set(&srv->nr_active, 0);
+	fastecho_sources_clear(&srv->sources);
 	list_splice_init(&srv->spare, &idle);
 	WRITE_ONCE(srv->nr_spare, 0);
 	mutex_unlock(&srv->lock);
@@ -796,7 +920,7 @@ void fastecho_server_stop(void)
 	list_splice(&idle, &live);
 	list_for_each_entry_safe(conn, tmp, &live, node) {
 		list_del(&conn->node);
-		fastecho_conn_free(conn);
+		fastecho_conn_free(srv, conn);
 	}
 
 	sock_release(srv->lsock);
@@ -820,6 +944,7 @@ void fastecho_server_set_limits(const struct fastecho_limits *lim)
 
 	mutex_lock(&srv->lock);
 	WRITE_ONCE(srv->limits.max_conns, lim->max_conns);
+	WRITE_ONCE(srv->limits.max_per_source, lim->max_per_source);
 	WRITE_ONCE(srv->limits.idle_timeout, lim->idle_timeout);
 	WRITE_ONCE(srv->limits.spare_threads, lim->spare_threads);
 	WRITE_ONCE(srv->limits.batch_conns, lim->batch_conns);
@@ -835,19 +960,32 @@ void fastecho_server_set_limits(const struct fastecho_limits *lim)
 void fastecho_server_stats(struct fastecho_stats *st)
 {
 	struct fastecho_server *srv = &fastecho_srv;
+	struct fastecho_conn *conn;
+	unsigned long id;
 
 	st->active = atomic_read(&srv->nr_active);
 	st->accepted = atomic64_read(&srv->accepted);
 	st->rejected = atomic64_read(&srv->rejected);
+	st->rejected_source = atomic64_read(&srv->rejected_source);
 	st->idle_timeouts = atomic64_read(&srv->idle_timeouts);
+	st->send_timeouts = atomic64_read(&srv->send_timeouts);
 	st->resets = atomic64_read(&srv->resets);
 	st->peer_timeouts = atomic64_read(&srv->peer_timeouts);
 	st->errors = atomic64_read(&srv->errors);
+	st->trims = atomic64_read(&srv->trims);
 	st->spare = READ_ONCE(srv->nr_spare);
-	st->bytes_in = atomic64_read(&srv->bytes_in);
-	st->bytes_out = atomic64_read(&srv->bytes_out);
-	st->bytes_dropped = atomic64_read(&srv->dropped);
-	st->bytes_copied = atomic64_read(&srv->copied);
+
+	xa_lock(&srv->conns);
+	st->bytes_in = srv->ended.bytes_in;
+	st->bytes_out = srv->ended.bytes_out;
+	st->bytes_dropped = srv->ended.dropped;
+	st->bytes_copied = srv->ended.copied;
+	xa_for_each(&srv->conns, id, conn) {
+		st->bytes_in += READ_ONCE(conn->st.bytes_in);
+		st->bytes_out += READ_ONCE(conn->st.bytes_out);
+		st->bytes_copied += READ_ONCE(conn->st.copied);
+	}
+	xa_unlock(&srv->conns);
 }
 
 /**

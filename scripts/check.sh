@@ -10,8 +10,10 @@
 #                    [--timeout SEC]
 #   scripts/check.sh --matrix [--only ...]     6.1, 6.12 and rt, stock boot
 #
-# With the default 6.1 check and no --only, scripts/run-check.sh (make run,
-# driven from the host) runs last (CHECK_NO_RUN=1 leaves it out).
+# Without --only, the host-side TAP scripts tests/host/*.sh (no guest, no
+# network) run first, on any kernel. With the default 6.1 check and no
+# --only, scripts/run-check.sh (make run, driven from the host) runs last
+# (CHECK_NO_RUN=1 leaves it out). Their cases are named host: ...
 #
 # Boots: stock (the plain command line), slub (slub_debug=FZPU), preempt
 # (preempt=full), zerocopy (stock command line, every insmod of the suite
@@ -98,6 +100,29 @@ tap_fail() {
 tap_skip() {
 	n=$((n + 1)); skipped=$((skipped + 1))
 	echo "ok $n - $* # SKIP"
+}
+
+# host_tap NAME CMD...: a host-side TAP script, its cases counted here as
+# host: cases. One that fails without a failing case (it died) counts as one.
+host_tap() {
+	local name=$1 line before=$failed status
+	shift
+	rm -f "$outdir/host-$name.status"
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "[0-9]*" - "*) tap_ok "host: ${line#ok * - }" ;;
+		"not ok "[0-9]*" - "*) tap_fail "host: ${line#not ok * - }" ;;
+		"#"*) echo "$line" ;;
+		esac
+	done < <(
+		set +e
+		"$@" 2>&1
+		echo $? >"$outdir/host-$name.status"
+	)
+	status=$(cat "$outdir/host-$name.status" 2>/dev/null || echo 126)
+	if [[ $status != 0 && $failed == "$before" ]]; then
+		tap_fail "host: $name exited with status $status"
+	fi
 }
 
 boot_append() {
@@ -234,6 +259,12 @@ check_kernel() {
 }
 
 start=$SECONDS
+if [[ -z "$only" ]]; then
+	for t in "$root"/tests/host/*.sh; do
+		[[ -f "$t" ]] || continue
+		host_tap "$(basename "$t" .sh)" bash "$t"
+	done
+fi
 if ((matrix)); then
 	for k in 6.1 6.12 rt; do
 		if [[ "$k" != 6.1 ]]; then
@@ -252,13 +283,7 @@ else
 	check_kernel "$kernel" "$boots"
 	# make run, driven from the host: with the full default check only.
 	if [[ -z "$only" && "$kernel" == 6.1 && -z "${CHECK_NO_RUN:-}" ]]; then
-		while IFS= read -r line; do
-			case "$line" in
-			"ok "[0-9]*" - "*) tap_ok "host: ${line#ok * - }" ;;
-			"not ok "[0-9]*" - "*) tap_fail "host: ${line#not ok * - }" ;;
-			"#"*) echo "$line" ;;
-			esac
-		done < <(KERNEL=$kernel "$root/scripts/run-check.sh" 2>&1)
+		host_tap run-check env KERNEL="$kernel" "$root/scripts/run-check.sh"
 	fi
 fi
 

@@ -8,6 +8,8 @@
 #                                             FE_KDIR= FE_MODDIR= (eval-able);
 #                                             fetches 6.12/rt first if needed
 #        scripts/fetch-kernel.sh fetch NAME   download and unpack (or build) NAME
+#        scripts/fetch-kernel.sh sources      print the private sources.list it
+#                                             would use (no network, no cache)
 #
 # NAME is one of:
 #   6.12   newest Debian 6.12 kernel for bookworm (bookworm-backports or
@@ -24,17 +26,31 @@
 # source links) are rewritten to point inside that root, so FE_KDIR works as
 # `make -C $FE_KDIR M=...` as long as the cache directory is not moved.
 #
+# The archive comes from the system's own apt sources, so a local mirror or
+# proxy configured there is used: the first `deb` entry (one-line
+# sources.list and sources.list.d/*.list, deb822 sources.list.d/*.sources;
+# disabled stanzas and other file names ignored) with suite bookworm,
+# bookworm-updates or bookworm-backports names the main archive, the first
+# with bookworm-security the security archive. The private sources.list has
+# bookworm, bookworm-updates and bookworm-backports from the main archive and
+# bookworm-security from the security one, component main, signed by
+# debian-archive-keyring.
+#
 # Environment:
 #   FASTECHO_CACHE      cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/fastecho)
 #   FE_KABI_612         pin the 6.12 ABI, e.g. 6.12.117+deb12 (default: newest)
 #   FE_KABI_RT          pin the rt ABI, e.g. 6.1.0-56 (default: newest)
 #   FE_APT_UPDATE=1     force `apt-get update` of the private lists
-#   FE_DEBIAN_MIRROR    default http://deb.debian.org
+#   FE_DEBIAN_ARCHIVE   URI of the Debian main archive (the one that has
+#                       dists/bookworm-backports); default: from the apt sources
+#   FE_DEBIAN_SECURITY  URI of the Debian security archive (dists/bookworm-security);
+#                       default: from the apt sources
+#   FE_APT_ETC          where the apt sources are read (default /etc/apt)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${FASTECHO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fastecho}
-mirror=${FE_DEBIAN_MIRROR:-http://deb.debian.org}
+apt_etc=${FE_APT_ETC:-/etc/apt}
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 aptdir=$cache/apt
 
@@ -45,7 +61,97 @@ die() {
 }
 usage() {
 	echo "usage: $0 env|fetch 6.12|rt|debug" >&2
+	echo "       $0 sources" >&2
 	exit 2
+}
+
+# ---------------------------------------------------------------------------
+# The archive URIs, from the system's apt sources.
+
+# The apt source files in the order apt reads them. apt skips other names
+# in sources.list.d (*.disabled-by-farm, *.save, ...), and so do we.
+source_files() {
+	local f
+	[ ! -f "$apt_etc/sources.list" ] || echo "$apt_etc/sources.list"
+	for f in "$apt_etc"/sources.list.d/*.list "$apt_etc"/sources.list.d/*.sources; do
+		[ -f "$f" ] && echo "$f"
+	done | LC_ALL=C sort
+}
+
+# oneline_entries FILE: "URI SUITE" for each `deb [opts] URI SUITE comps` line.
+oneline_entries() {
+	sed -e 's/#.*//' -e 's/^[[:space:]]*//' "$1" |
+		sed -En -e '/^deb[[:space:]]/!d' -e 's/^deb[[:space:]]+//' \
+			-e 's/^\[[^]]*\][[:space:]]*//' \
+			-e 's/^([^[:space:]]+)[[:space:]]+([^[:space:]]+).*/\1 \2/p'
+}
+
+# deb822_entries FILE: "URI SUITE" for each URI and suite of every enabled
+# stanza whose Types include deb. Stanzas end at blank lines; comment lines
+# are dropped; field names are case-insensitive; continuation lines (leading
+# white space) extend the field before them.
+deb822_entries() {
+	awk '
+	function flush(  nt, nu, ns, t, u, s, deb, i, j) {
+		nt = split(f["types"], t); nu = split(f["uris"], u)
+		ns = split(f["suites"], s)
+		deb = 0
+		for (i = 1; i <= nt; i++) if (t[i] == "deb") deb = 1
+		if (deb && tolower(f["enabled"]) !~ /^[ \t]*(no|false|off|0)[ \t]*$/)
+			for (i = 1; i <= nu; i++) for (j = 1; j <= ns; j++)
+				print u[i], s[j]
+		delete f; key = ""
+	}
+	/^#/ { next }
+	/^[ \t]*$/ { flush(); next }
+	/^[ \t]/ { if (key != "") f[key] = f[key] " " $0; next }
+	{
+		p = index($0, ":"); if (!p) next
+		key = tolower(substr($0, 1, p - 1)); f[key] = substr($0, p + 1)
+	}
+	END { flush() }
+	' "$1"
+}
+
+# All "URI SUITE" pairs of the apt sources, in apt's order.
+apt_entries() {
+	local f
+	while IFS= read -r f; do
+		case "$f" in
+		*.sources) deb822_entries "$f" ;;
+		*) oneline_entries "$f" ;;
+		esac
+	done < <(source_files)
+}
+
+# find_archives: set $archive and $security (the overrides, else the first
+# apt source serving each), or die saying what was read and what to set.
+find_archives() {
+	local uri suite
+	archive=${FE_DEBIAN_ARCHIVE:-} security=${FE_DEBIAN_SECURITY:-}
+	if [ -z "$archive" ] || [ -z "$security" ]; then
+		while read -r uri suite; do
+			case "$suite" in
+			bookworm | bookworm-updates | bookworm-backports) : "${archive:=$uri}" ;;
+			bookworm-security) : "${security:=$uri}" ;;
+			esac
+		done < <(apt_entries)
+	fi
+	local where="$apt_etc/sources.list and $apt_etc/sources.list.d/*.{list,sources}"
+	[ -n "$archive" ] || die "no Debian bookworm archive (a deb entry with suite bookworm," \
+		"bookworm-updates or bookworm-backports) in $where; set FE_DEBIAN_ARCHIVE=URI"
+	[ -n "$security" ] || die "no Debian security archive (a deb entry with suite" \
+		"bookworm-security) in $where; set FE_DEBIAN_SECURITY=URI"
+}
+archive="" security=""
+
+# The private sources.list, from $archive and $security.
+private_sources() {
+	local suite
+	for suite in bookworm bookworm-updates bookworm-backports; do
+		echo "deb [signed-by=$keyring] $archive $suite main"
+	done
+	echo "deb [signed-by=$keyring] $security bookworm-security main"
 }
 
 # ---------------------------------------------------------------------------
@@ -75,16 +181,19 @@ apt_setup() {
 	mkdir -p "$aptdir/etc/sources.list.d" "$aptdir/etc/preferences.d" \
 		"$aptdir/lists/partial" "$aptdir/cache/archives/partial"
 	touch "$aptdir/status"
-	local suite sources=""
-	for suite in bookworm bookworm-updates bookworm-backports; do
-		sources+="deb [signed-by=$keyring] $mirror/debian $suite main"$'\n'
-	done
-	sources+="deb [signed-by=$keyring] $mirror/debian-security bookworm-security main"$'\n'
-	printf '%s' "$sources" >"$aptdir/etc/sources.list"
+	local sources list=$aptdir/etc/sources.list changed=0
+	find_archives
+	log "archive $archive, security archive $security"
+	sources=$(private_sources)
+	if [ "$sources" != "$(cat "$list" 2>/dev/null)" ]; then
+		printf '%s\n' "$sources" >"$list"
+		changed=1
+	fi
 
+	# Lists older than a day, or from other sources, are refreshed.
 	local fresh
 	fresh=$(find "$aptdir/lists" -maxdepth 1 -name '*_Packages*' -mmin -1440 | head -n1)
-	if [ -z "$fresh" ] || [ "${FE_APT_UPDATE:-0}" = 1 ]; then
+	if [ -z "$fresh" ] || [ "$changed" = 1 ] || [ "${FE_APT_UPDATE:-0}" = 1 ]; then
 		log "apt-get update (private lists in $aptdir)"
 		papt_get update >&2
 		apt_updated=1
@@ -228,6 +337,12 @@ env_debug() {
 	print_env debug "$kver" "$build/arch/x86/boot/bzImage" "$build" "$top/root/lib/modules/$kver"
 }
 
+[ "${1:-}" != sources ] || {
+	[ $# = 1 ] || usage
+	find_archives
+	private_sources
+	exit
+}
 [ $# = 2 ] || usage
 cmd=$1 name=$2
 case "$cmd:$name" in

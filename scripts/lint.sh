@@ -22,8 +22,8 @@ tarball=$(ls /usr/src/linux-source-6.1.tar.xz 2>/dev/null || true)
 kernel=${KERNEL:-6.1}
 
 cd "$root"
-sources=(fastecho_main.c fastecho_stats.c fastecho_thread.c fastecho_net.c fastecho_net.h
-	fastecho.h)
+sources=(fastecho_main.c fastecho_stats.c fastecho_thread.c fastecho_source.c
+	fastecho_source.h fastecho_net.c fastecho_net.h fastecho.h)
 
 # --- checkpatch and .clang-format, cached from linux-source ----------------
 if [[ ! -x $lint/scripts/checkpatch.pl || ! -f $lint/.clang-format ]]; then

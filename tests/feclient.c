@@ -45,10 +45,16 @@
  *             again (a proc file of a module being loaded and unloaded)
  *   listen    hold a listening socket on -h/-p (to make the port busy)
  *   refused   connecting must fail with ECONNREFUSED
+ *   urgent    -c connections, one after another: -n random bytes (default
+ *             3), one urgent byte (MSG_OOB), -n more, then shutdown(SHUT_WR):
+ *             the echo must be every byte, the urgent one in line, then EOF
+ *   pause     one connection: -c rounds of a -m byte echo (default 64),
+ *             each followed by a pause of -i ms
  *
  * Options:
  *   -h HOST[,HOST]  IPv4 or IPv6 literal(s), default 127.0.0.1; with a list,
  *                   connections alternate between them
+ *   -B ADDR    connect from this local address (a source of its own)
  *   -p PORT    default 12345        -t SEC   time limit, default 60
  *   -c N       clients/attempts     -n N     bytes or messages
  *   -m N       message size         -w N     write size
@@ -111,6 +117,8 @@ static const char *opt_until;
 static const char *opt_keep;
 static unsigned int opt_seed;
 static int opt_quiet;
+static struct sockaddr_storage opt_src;
+static socklen_t opt_srclen;
 static double time_scale = 1;
 static volatile sig_atomic_t stop_flag;
 
@@ -327,7 +335,9 @@ static int fe_connect(int which, int ms)
 {
 	int h = which % nhosts;
 
-	return fe_connect_wait(&hosts[h], hostlens[h], ms);
+	return fe_connect_wait_from(&hosts[h], hostlens[h],
+				    opt_srclen ? &opt_src : NULL, opt_srclen,
+				    ms);
 }
 
 /*
@@ -1294,6 +1304,94 @@ static void mode_listen(void)
 	pass("released port %d", opt_port);
 }
 
+/* send() all of @buf on non-blocking @fd with @flags, by @deadline. */
+static void send_all_by(int fd, const unsigned char *buf, size_t len,
+			int flags, double deadline)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = send(fd, buf + done, len - done, flags | MSG_NOSIGNAL);
+		if (n > 0) {
+			done += n;
+			continue;
+		}
+		if (n < 0 && errno == EAGAIN &&
+		    wait_fd(fd, POLLOUT, ms_left(deadline)) > 0)
+			continue;
+		fail("send after %zu of %zu bytes: %s", done, len,
+		     n < 0 ? strerror(errno) : "nothing sent");
+	}
+}
+
+static void mode_urgent(void)
+{
+	size_t n = opt_n < 0 ? 3 : opt_n, len = 2 * n + 1, got;
+	unsigned char *buf = malloc(len), *echo;
+	uint32_t seed = opt_seed;
+	double deadline = deadline_all();
+	long i;
+	int fd;
+
+	if (!buf)
+		fail("out of memory");
+	for (i = 0; i < opt_count; i++) {
+		fd = fe_connect(i, ms_left(deadline));
+		if (fd < 0)
+			fail("connection %ld: connect: %s", i, strerror(errno));
+		fill_random(buf, len, &seed);
+		send_all_by(fd, buf, n, 0, deadline);
+		send_all_by(fd, buf + n, 1, MSG_OOB, deadline);
+		send_all_by(fd, buf + n + 1, n, 0, deadline);
+		if (shutdown(fd, SHUT_WR))
+			fail("shutdown: %s", strerror(errno));
+		if (fcntl(fd, F_SETFL, 0) < 0)
+			fail("fcntl: %s", strerror(errno));
+		echo = read_all(fd, &got);
+		if (got != len || memcmp(echo, buf, len)) {
+			size_t at = 0;
+
+			while (at < got && at < len && echo[at] == buf[at])
+				at++;
+			fail("connection %ld: %zu of %zu bytes back, first difference at byte %zu (urgent byte at %zu)",
+			     i, got, len, at, n);
+		}
+		free(echo);
+		close(fd);
+	}
+	pass("%ld x %zu bytes around an urgent byte, all back in line, then EOF",
+	     opt_count, 2 * n);
+}
+
+static void mode_pause(void)
+{
+	unsigned char *buf = malloc(opt_msg);
+	uint32_t seed = opt_seed;
+	struct xfer x = { 0 };
+	long i;
+	int fd;
+
+	if (!buf)
+		fail("out of memory");
+	fd = fe_connect(0, ms_left(deadline_all()));
+	if (fd < 0)
+		fail("connect: %s", strerror(errno));
+	for (i = 0; i < opt_count; i++) {
+		fill_random(buf, opt_msg, &seed);
+		x.buf = buf;
+		x.len = opt_msg;
+		x.chunk = opt_msg;
+		x.deadline = deadline_all();
+		if (do_xfer(fd, &x) != XFER_OK)
+			fail("round %ld: %s", i, x.why);
+		usleep(opt_interval * 1000);
+	}
+	close(fd);
+	pass("%ld rounds of %ld bytes, %ld ms apart", opt_count, opt_msg,
+	     opt_interval);
+}
+
 static void mode_refused(void)
 {
 	int fd = fe_connect(0, limit_ms(20000));
@@ -1318,7 +1416,8 @@ static const struct {
 	{ "idle", mode_idle },		{ "busy", mode_busy },
 	{ "readloop", mode_readloop },
 	{ "listen", mode_listen },	{ "refused", mode_refused },
-	{ "xfer", mode_xfer },
+	{ "xfer", mode_xfer },		{ "urgent", mode_urgent },
+	{ "pause", mode_pause },
 };
 
 static void usage(void)
@@ -1327,7 +1426,7 @@ static void usage(void)
 
 	fprintf(stderr, "usage: feclient MODE [-h HOST] [-p PORT] [-t SEC] "
 		"[-c N] [-n N] [-m N] [-w N] [-f FILE] [-d SEC] [-i MS] "
-		"[-a SEC] [-b SEC] [-x N] [-r FILE] [-u FILE] [-k FILE] [-s SEED] [-l MS] [-q]\n"
+		"[-a SEC] [-b SEC] [-x N] [-r FILE] [-u FILE] [-k FILE] [-s SEED] [-l MS] [-B ADDR] [-q]\n"
 		"modes:");
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		fprintf(stderr, " %s", modes[i].name);
@@ -1346,7 +1445,7 @@ int main(int argc, char **argv)
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "h:p:t:c:n:m:w:f:d:i:a:b:x:r:u:k:s:l:q")) != -1) {
+	while ((opt = getopt(argc, argv, "h:p:t:c:n:m:w:f:d:i:a:b:x:r:u:k:s:l:B:q")) != -1) {
 		switch (opt) {
 		case 'h': hostlist = optarg; break;
 		case 'p': opt_port = atoi(optarg); break;
@@ -1367,6 +1466,12 @@ int main(int argc, char **argv)
 		case 'k': opt_keep = optarg; break;
 		case 's': opt_seed = strtoul(optarg, NULL, 0); break;
 		case 'q': opt_quiet = 1; break;
+		case 'B':
+			if (fe_parse_addr(optarg, 0, &opt_src, &opt_srclen)) {
+				fprintf(stderr, "feclient: bad address '%s'\n", optarg);
+				exit(2);
+			}
+			break;
 		default: usage();
 		}
 	}

@@ -14,7 +14,8 @@
 # 12345), FECLIENT (default /fe/bin/feclient), FE_PARAMS (module
 # parameters appended to every insmod, e.g. "zerocopy=1": the whole suite
 # on another echo path), FE_STATS_CONNS (connections stats_load holds,
-# default 10000).
+# default 10000), FE_SUITE_LIMITS (put before every insmod's own
+# parameters, default "max_per_source=0 idle_timeout=0").
 #
 # Time limits only say "it did not hang": far above what anything takes,
 # never a speed target (speeds are benchmark figures, make bench).
@@ -30,6 +31,12 @@ TSCALE=${FE_TIME_SCALE:-1}
 RMMOD_LIMIT=${RMMOD_LIMIT:-$((60 * TSCALE))}
 W=/tmp/fe-suite
 FC_NS=""
+# Every client of the suite comes from one or two addresses, and most
+# cases hold hundreds of connections or hold them idle for minutes: every
+# load lifts the per-source limit and the idle timeout (a case's own
+# parameters come after, and win). opennet.sh's cases, which test those
+# limits and their defaults, set SUITE_LIMITS to "".
+SUITE_LIMITS=${FE_SUITE_LIMITS-max_per_source=0 idle_timeout=0}
 KMEMLEAK=/sys/kernel/debug/kmemleak
 }
 
@@ -68,11 +75,11 @@ is_loaded() {
 	grep -q '^fastecho ' /proc/modules
 }
 
-# Load the module with parameters "$@" and $FE_PARAMS; the error message is
-# in $W/insmod.err.
+# Load the module with $SUITE_LIMITS, parameters "$@" and $FE_PARAMS; the
+# error message is in $W/insmod.err.
 load() {
-	# shellcheck disable=SC2086 # FE_PARAMS is a word list
-	insmod "$KO" "$@" ${FE_PARAMS:-} 2> $W/insmod.err
+	# shellcheck disable=SC2086 # word lists
+	insmod "$KO" $SUITE_LIMITS "$@" ${FE_PARAMS:-} 2> $W/insmod.err
 }
 
 load_ok() {

@@ -55,11 +55,14 @@ static inline int fe_parse_addr(const char *host, int port,
 }
 
 /*
- * fe_connect_start() - a non-blocking TCP_NODELAY socket with its connect
- * to @ss under way. Returns the fd, or -1 with errno.
+ * fe_connect_from() - a non-blocking TCP_NODELAY socket with its connect
+ * to @ss under way, bound first to @src (any port) unless @src is NULL.
+ * Returns the fd, or -1 with errno.
  */
-static inline int fe_connect_start(const struct sockaddr_storage *ss,
-				   socklen_t len)
+static inline int fe_connect_from(const struct sockaddr_storage *ss,
+				  socklen_t len,
+				  const struct sockaddr_storage *src,
+				  socklen_t srclen)
 {
 	int one = 1, fd, err;
 
@@ -68,14 +71,21 @@ static inline int fe_connect_start(const struct sockaddr_storage *ss,
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (const struct sockaddr *)ss, len) < 0 &&
-	    errno != EINPROGRESS) {
+	if ((src && bind(fd, (const struct sockaddr *)src, srclen) < 0) ||
+	    (connect(fd, (const struct sockaddr *)ss, len) < 0 &&
+	     errno != EINPROGRESS)) {
 		err = errno;
 		close(fd);
 		errno = err;
 		return -1;
 	}
 	return fd;
+}
+
+static inline int fe_connect_start(const struct sockaddr_storage *ss,
+				   socklen_t len)
+{
+	return fe_connect_from(ss, len, NULL, 0);
 }
 
 /* fe_connect_result() - how a started connect ended: 0, or -1 with errno. */
@@ -94,16 +104,19 @@ static inline int fe_connect_result(int fd)
 }
 
 /*
- * fe_connect_wait() - connect to @ss within @ms milliseconds. Returns a
- * non-blocking fd, or -1 with errno (ETIMEDOUT when @ms passed).
+ * fe_connect_wait_from() - connect to @ss from @src (NULL: any) within @ms
+ * milliseconds. Returns a non-blocking fd, or -1 with errno (ETIMEDOUT
+ * when @ms passed).
  */
-static inline int fe_connect_wait(const struct sockaddr_storage *ss,
-				  socklen_t len, int ms)
+static inline int fe_connect_wait_from(const struct sockaddr_storage *ss,
+				       socklen_t len,
+				       const struct sockaddr_storage *src,
+				       socklen_t srclen, int ms)
 {
 	struct pollfd pfd = { .events = POLLOUT };
 	int n, err;
 
-	pfd.fd = fe_connect_start(ss, len);
+	pfd.fd = fe_connect_from(ss, len, src, srclen);
 	if (pfd.fd < 0)
 		return -1;
 	do
@@ -118,6 +131,12 @@ static inline int fe_connect_wait(const struct sockaddr_storage *ss,
 		return -1;
 	}
 	return pfd.fd;
+}
+
+static inline int fe_connect_wait(const struct sockaddr_storage *ss,
+				  socklen_t len, int ms)
+{
+	return fe_connect_wait_from(ss, len, NULL, 0, ms);
 }
 
 /*
