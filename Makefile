@@ -9,6 +9,7 @@
 #                        shellcheck
 #   make run             boot a guest with fastecho loaded, host port forwarded
 #   make bench           benchmark against user-space epoll and io_uring servers
+#                        (CLOCK=insn: under QEMU's instruction clock)
 #
 # On a host whose running kernel has headers, KDIR is that kernel's build
 # tree. Elsewhere (our build machines cannot load modules) it is the Debian
@@ -64,7 +65,7 @@ run:
 	scripts/run.sh --kernel $(KERNEL) -- $(ARGS)
 
 bench:
-	scripts/bench.sh $(BENCH_ARGS)
+	scripts/bench.sh $(if $(CLOCK),--clock $(CLOCK)) $(BENCH_ARGS)
 
 # Thin wrappers for a real host (run as root). The release is the one the
 # headers were built for (Debian's kernelrelease target says 6.1.192, not

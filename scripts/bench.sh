@@ -5,18 +5,29 @@
 # echo servers (epoll, io_uring, splice) and a BPF sockmap echo in one QEMU
 # boot, and write bench/results.{csv,md} and plots.
 #
-#   scripts/bench.sh [options]          (make bench BENCH_ARGS="...")
+#   scripts/bench.sh [options]          (make bench [CLOCK=insn] BENCH_ARGS="...")
 #
+#   --clock CLOCK    tcg: QEMU TCG timed by the host's clock [default];
+#                    insn: QEMU's instruction clock (-icount shift=0: 1 ns
+#                    of guest time per guest instruction), see
+#                    docs/benchmark.md; its results go to
+#                    results-insn*.csv next to the tcg ones
+#   --repeat N       insn: independent boots of the same run, 1 or 2 [2],
+#                    run at the same time; run 2 only checks run 1 (a
+#                    generated table in docs/benchmark.md)
 #   --smp N          guest CPUs [1]
 #   --mem SIZE       guest memory [4G: 10 000 fastecho threads need ~1 GiB]
 #   --kernel NAME    guest kernel (see scripts/kernel.sh) [6.1]
-#   --rounds N       interleaved rounds, >= 1 [3]
-#   --dur SEC        measured seconds per ping-pong / cec run [5]
-#   --warm SEC       warm-up seconds before each of those [1]
-#   --bulk-mib N     MiB each way in the bulk run [256]
+#   --rounds N       interleaved rounds, >= 1 [tcg 3, insn 1]
+#   --dur SEC        measured seconds per ping-pong / cec run [tcg 5, insn 0.5]
+#   --warm SEC       warm-up seconds before each of those [tcg 1, insn 0.2]
+#   --bulk-mib N     MiB each way in the bulk run [tcg 256, insn 32]
+#   --bulk-verify N  the client verifies 1 in N 64 KiB blocks of the bulk
+#                    echo, drops the rest unread [tcg 1, insn 16]
 #   --idle-conns N   connections in the idle memory run [10000]
 #   --cec-conns N    connect-echo-close cycles in flight [4]
-#   --workloads "…"  subset of: idle pp1 pp32 pp1000 bulk cec rmmod [all]
+#   --workloads "…"  subset of: idle pp1 pp32 pp1000 bulk cec rmmod
+#                    [tcg all, insn pp1 pp32 pp1000 bulk cec]
 #   --rmmod-runs N   runs of rmmod under load (fastecho only) [5]
 #   --servers "…"    subset of: fastecho fastecho-zc epoll uring splice
 #                    sockmap [all]
@@ -27,8 +38,9 @@
 #                    (the default path against REV's)
 #   --timeout SEC    QEMU time limit [computed from the above, generous]
 #   --out DIR        where results go [bench]
-#   --quick          a smoke run: 1 round, 2 s runs, 32 MiB bulk, 1000 idle
-#   --from FILE      do not boot: re-read a saved guest output (guest.out)
+#   --quick          a smoke run: 1 round, short runs, 32 MiB bulk, 1000 idle
+#   --from FILE      do not boot: re-read a saved guest output (guest.out;
+#                    insn: given twice, the second is run 2)
 #
 # The guest part is bench/guest-bench.sh. In every round each workload runs
 # against every server (fastecho, fastecho-zc, echo-epoll, echo-uring,
@@ -36,32 +48,41 @@
 # over rounds are computed here. rmmod (how long rmmod takes under the load
 # of the suite's rmmod_under_fire case) runs after the rounds,
 # --rmmod-runs times; its median and worst are reported. Raw guest output and
-# the console log stay in build/bench/.
+# the console log stay in build/bench/ (insn: build/bench-insn/).
+#
+# results.md carries every clock that has results in DIR: results.csv and
+# run-tcg.txt (what was run) for tcg, results-insn.csv and run-insn.txt for
+# insn (and results-insn-2.csv, run-insn-2.txt for its run 2); a run of one
+# clock rewrites that clock's files and leaves the other's as they are.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cmdline="scripts/bench.sh${*:+ $*}"
 
+clock=tcg
+repeat=""
 smp=1
 mem=4G
 kernel=6.1
-rounds=3
-dur=5
-warm=1
-bulk_mib=256
-idle_conns=10000
+rounds=""
+dur=""
+warm=""
+bulk_mib=""
+bulk_verify=""
+idle_conns=""
 cec_conns=4
-workloads="idle pp1 pp32 pp1000 bulk cec rmmod"
-rmmod_runs=5
+workloads=""
+rmmod_runs=""
 servers="fastecho fastecho-zc epoll uring splice sockmap"
 modargs=""
 ab_rev=""
 timeout_s=""
 out=$root/bench
-from=""
+froms=()
+quick=0
 
 usage() {
-	sed -n '4,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,45p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -74,6 +95,8 @@ need_num() {
 
 while (($#)); do
 	case "$1" in
+	--clock) clock=$2; shift 2 ;;
+	--repeat) need_num "$1" "$2"; repeat=$2; shift 2 ;;
 	--smp) need_num "$1" "$2"; smp=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--kernel) kernel=$2; shift 2 ;;
@@ -81,6 +104,7 @@ while (($#)); do
 	--dur) need_num "$1" "$2" dec; dur=$2; shift 2 ;;
 	--warm) need_num "$1" "$2" dec; warm=$2; shift 2 ;;
 	--bulk-mib) need_num "$1" "$2"; bulk_mib=$2; shift 2 ;;
+	--bulk-verify) need_num "$1" "$2"; bulk_verify=$2; shift 2 ;;
 	--idle-conns) need_num "$1" "$2"; idle_conns=$2; shift 2 ;;
 	--cec-conns) need_num "$1" "$2"; cec_conns=$2; shift 2 ;;
 	--workloads) workloads=$2; shift 2 ;;
@@ -90,16 +114,55 @@ while (($#)); do
 	--ab) ab_rev=$2; shift 2 ;;
 	--timeout) need_num "$1" "$2"; timeout_s=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
-	--from) from=$2; shift 2 ;;
-	--quick)
-		rounds=1 dur=2 warm=0 bulk_mib=32 idle_conns=1000 rmmod_runs=1
-		shift
-		;;
+	--from) froms+=("$2"); shift 2 ;;
+	--quick) quick=1; shift ;;
 	-h | --help) usage ;;
 	*) echo "bench.sh: unknown option $1" >&2; usage ;;
 	esac
 done
+
+# default VAR TCG INSN QUICK: VAR's value unless given on the command line:
+# QUICK with --quick (when not empty), else the clock's default.
+default() {
+	local v=${!1}
+	[[ -n $v ]] && return
+	if ((quick)) && [[ -n $4 ]]; then
+		v=$4
+	elif [[ $clock == insn ]]; then
+		v=$3
+	else
+		v=$2
+	fi
+	printf -v "$1" '%s' "$v"
+}
+case "$clock" in
+tcg | insn) ;;
+*) echo "bench.sh: --clock wants tcg or insn, got '$clock'" >&2; exit 2 ;;
+esac
+default rounds 3 1 1
+if ((quick)) && [[ $clock == insn ]]; then
+	default dur 5 0.2 ""
+	default warm 1 0.1 ""
+	default bulk_mib 256 8 ""
+else
+	default dur 5 0.5 2
+	default warm 1 0.2 0
+	default bulk_mib 256 32 32
+fi
+default bulk_verify 1 16 ""
+default idle_conns 10000 10000 1000
+default rmmod_runs 5 5 1
+default workloads "idle pp1 pp32 pp1000 bulk cec rmmod" "pp1 pp32 pp1000 bulk cec" ""
+default repeat 1 2 ""
 ((rounds >= 1)) || { echo "bench.sh: --rounds must be >= 1" >&2; exit 2; }
+if [[ $clock == tcg ]]; then
+	((repeat == 1)) || { echo "bench.sh: --repeat is for --clock insn" >&2; exit 2; }
+	((${#froms[@]} <= 1)) || { echo "bench.sh: one --from for --clock tcg" >&2; exit 2; }
+else
+	((repeat == 1 || repeat == 2)) || { echo "bench.sh: --repeat wants 1 or 2" >&2; exit 2; }
+	((${#froms[@]} == 0)) || repeat=${#froms[@]}
+	((repeat <= 2)) || { echo "bench.sh: at most two --from" >&2; exit 2; }
+fi
 for w in $workloads; do
 	case "$w" in
 	idle | pp1 | pp32 | pp1000 | bulk | cec | rmmod) ;;
@@ -119,7 +182,15 @@ for s in $servers; do
 	nservers=$((nservers + 1))
 done
 
-work=$root/build/bench
+# raw output and the private tree: one place per clock and results dir, so
+# that runs into different --out dirs can go on at the same time
+if [[ $clock == tcg ]]; then
+	work=$root/build/bench
+else
+	work=$root/build/bench-insn
+fi
+mkdir -p "$out"
+[[ "$out" -ef "$root/bench" ]] || work+=-$(basename "$(cd "$out" && pwd)")
 mkdir -p "$work" "$out"
 
 # which module was measured: the sources are built at run time
@@ -128,18 +199,41 @@ if [[ -n "$(git -C "$root" status --porcelain -- Kbuild '*.c' '*.h' 2>/dev/null 
 	grep -v ' tools/\| tests/' || true)" ]]; then
 	rev+=" with uncommitted module changes"
 fi
-guest_out=$work/guest.out
+qemu=$(qemu-system-x86_64 --version 2>/dev/null | head -n1 || echo unknown)
+hostcpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+
+# Per clock: the guest output of each boot (run 1, run 2), and where its
+# rounds (csv) and what was run (meta) are kept.
+guest_outs=() csvs=() metas=()
+for ((i = 1; i <= repeat; i++)); do
+	if [[ $clock == tcg ]]; then
+		guest_outs+=("$work/guest.out")
+		csvs+=("$out/results.csv")
+		metas+=("$out/run-tcg.txt")
+	else
+		sfx=""
+		((i == 1)) || sfx=-$i
+		guest_outs+=("$work/guest$sfx.out")
+		csvs+=("$out/results-insn$sfx.csv")
+		metas+=("$out/run-insn$sfx.txt")
+	fi
+done
 
 # --- Run the guest --------------------------------------------------------------
-if [[ -z "$from" ]]; then
+rc=0
+if ((${#froms[@]} == 0)); then
 	# What the build, the servers (liburing) and the plots need, as make
 	# run does.
 	"$root/scripts/setup.sh" >&2
 	# Generous limit: every run's own limit is enforced inside the guest;
-	# this only catches a guest that hangs. TCG is slow, so be kind.
+	# this only catches a guest that hangs. TCG is slow, so be kind; the
+	# instruction clock is slower still in host time (a guest second took
+	# 10-15 host seconds on a shared 2-core host).
 	if [[ -z "$timeout_s" ]]; then
 		per_server=$(awk -v d="$dur" -v w="$warm" -v b="$bulk_mib" -v i="$idle_conns" \
-			'BEGIN { printf "%d", 4 * (d + w + 40) + b / 2 + i / 50 + 60 }')
+			-v c="$clock" 'BEGIN {
+				if (c == "insn") printf "%d", 20 * (4 * (d + w + 4) + b / 16 + 10)
+				else printf "%d", 4 * (d + w + 40) + b / 2 + i / 50 + 60 }')
 		timeout_s=$((600 + rounds * nservers * per_server + rmmod_runs * 300))
 	fi
 
@@ -175,64 +269,107 @@ if [[ -z "$from" ]]; then
 		add=(--add "$work/fastecho-ab.ko")
 	fi
 
-	# what was run, kept with the output so --from can show it again
-	{
-		echo "HOST cmd=$cmdline"
-		echo "HOST rev=$rev"
-		[[ -z $ab_rev ]] || echo "HOST ab=$(git -C "$root" rev-parse --short "$ab_rev")"
-		echo "HOST date=$(date -u '+%Y-%m-%d %H:%M UTC')"
-	} >"$guest_out"
-	echo "bench.sh: $cmdline" >&2
-	echo "bench.sh: QEMU smp=$smp mem=$mem timeout=${timeout_s}s; progress below," \
-		"console log in $work/console.log" >&2
-	rc=0
-	"$priv/scripts/vm.sh" --kernel "$kernel" --smp "$smp" --mem "$mem" \
-		--timeout "$timeout_s" --log "$work/console.log" "${add[@]}" -- \
-		sh /fe/bench/guest-bench.sh rounds="$rounds" dur="$dur" warm="$warm" \
-		bulk_mib="$bulk_mib" idle_conns="$idle_conns" cec_conns="$cec_conns" \
-		workloads="$workloads" rmmod_runs="$rmmod_runs" servers="$servers" modargs="$modargs" |
-		sed -u 's/\r//g' | tee -a "$guest_out" | grep --line-buffered -v '^CSV ' >&2 ||
-		rc=${PIPESTATUS[0]}
-	if ((rc != 0)); then
-		echo "bench.sh: the guest run ended with status $rc (see above);" \
-			"writing what was measured" >&2
+	vmargs=(--kernel "$kernel" --smp "$smp" --mem "$mem" --timeout "$timeout_s")
+	if [[ $clock == insn ]]; then
+		# build once, then boot every run from the same build
+		"$priv/scripts/build-guest.sh" >&2
+		"$priv/scripts/build-module.sh" "$kernel" >/dev/null
+		vmargs+=(--icount --no-build)
 	fi
+	guestargs=(rounds="$rounds" dur="$dur" warm="$warm" bulk_mib="$bulk_mib"
+		bulk_verify="$bulk_verify" idle_conns="$idle_conns" cec_conns="$cec_conns"
+		workloads="$workloads" rmmod_runs="$rmmod_runs" servers="$servers"
+		modargs="$modargs")
+	echo "bench.sh: $cmdline" >&2
+	echo "bench.sh: QEMU clock=$clock smp=$smp mem=$mem timeout=${timeout_s}s," \
+		"$repeat boot(s); progress below, console log in $work/console*.log" >&2
+	pids=()
+	for ((i = 1; i <= repeat; i++)); do
+		go=${guest_outs[i - 1]}
+		# what was run, kept with the output so --from can show it again
+		{
+			echo "HOST cmd=$cmdline"
+			echo "HOST rev=$rev"
+			echo "HOST clock=$clock"
+			((repeat == 1)) || echo "HOST run=$i of $repeat"
+			[[ -z $ab_rev ]] || echo "HOST ab=$(git -C "$root" rev-parse --short "$ab_rev")"
+			echo "HOST date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+			echo "HOST qemu=$qemu"
+			echo "HOST hostcpu=$hostcpu"
+		} >"$go"
+		log=$work/console.log
+		((i == 1)) || log=$work/console-$i.log
+		tag=""
+		((repeat == 1)) || tag="run $i: "
+		# the boots of --repeat run at the same time: the instruction
+		# clock does not care what else the host does
+		(
+			set +e
+			"$priv/scripts/vm.sh" "${vmargs[@]}" --log "$log" "${add[@]}" -- \
+				sh /fe/bench/guest-bench.sh "${guestargs[@]}" |
+				sed -u 's/\r//g' | tee -a "$go" |
+				grep --line-buffered -v '^CSV ' | sed -u "s/^/$tag/" >&2
+			exit "${PIPESTATUS[0]}"
+		) &
+		pids+=($!)
+	done
+	for ((i = 1; i <= repeat; i++)); do
+		r=0
+		wait "${pids[i - 1]}" || r=$?
+		if ((r != 0)); then
+			echo "bench.sh: guest run $i ended with status $r (see above);" \
+				"writing what was measured" >&2
+			rc=$r
+		fi
+	done
 else
-	rc=0
-	tr -d '\r' <"$from" >"$guest_out.tmp"
-	mv "$guest_out.tmp" "$guest_out"
+	for ((i = 1; i <= repeat; i++)); do
+		tr -d '\r' <"${froms[i - 1]}" >"${guest_outs[i - 1]}.tmp"
+		mv "${guest_outs[i - 1]}.tmp" "${guest_outs[i - 1]}"
+	done
 fi
 
-grep -q '^CSV ' "$guest_out" || {
-	echo "bench.sh: no results in $guest_out" >&2
-	exit 1
-}
-
-# --- Raw rounds: results.csv --------------------------------------------------
+# --- Raw rounds: results*.csv and run-*.txt -------------------------------------
 cols="round workload server conns msgs_per_s mib_per_s p50_us p90_us p99_us"
 cols+=" p999_us max_us secs errors ok setup_s memfree_kb slab_kb kstack_kb"
 cols+=" pagetables_kb slab_active_kb server_rss_kb client_rss_kb kthreads drain_s"
-csv=$out/results.csv
-awk -v cols="$cols" '
-	BEGIN { n = split(cols, c, " "); line = c[1]
-		for (i = 2; i <= n; i++) line = line "," c[i]
-		print line }
-	/^CSV / {
-		delete v
-		for (i = 2; i <= NF; i++) {
-			eq = index($i, "=")
-			if (eq) v[substr($i, 1, eq - 1)] = substr($i, eq + 1)
-		}
-		line = v[c[1]]
-		for (i = 2; i <= n; i++) line = line "," v[c[i]]
-		print line
-	}' "$guest_out" >"$csv"
-
+cols+=" msgs bytes verified_mib win_s idle_s busy_s user_s sys_s softirq_s client_s"
+for ((i = 1; i <= repeat; i++)); do
+	go=${guest_outs[i - 1]}
+	grep -q '^CSV ' "$go" || {
+		echo "bench.sh: no results in $go" >&2
+		exit 1
+	}
+	awk -v cols="$cols" '
+		BEGIN { n = split(cols, c, " "); line = c[1]
+			for (i = 2; i <= n; i++) line = line "," c[i]
+			print line }
+		/^CSV / {
+			delete v
+			for (i = 2; i <= NF; i++) {
+				eq = index($i, "=")
+				if (eq) v[substr($i, 1, eq - 1)] = substr($i, eq + 1)
+			}
+			line = v[c[1]]
+			for (i = 2; i <= n; i++) line = line "," v[c[i]]
+			print line
+		}' "$go" >"${csvs[i - 1]}"
+	# what was run: the HOST lines bench.sh wrote, the guest's META lines
+	# and the module's listening line
+	{
+		grep -E '^(HOST|META) ' "$go"
+		ml=$(grep 'fastecho: listening' "$go" | head -n1 | sed 's/^\[[^]]*\] //' || true)
+		echo "HOST modline=$ml"
+	} >"${metas[i - 1]}"
+	[[ $rc == 0 ]] || echo "HOST status=$rc" >>"${metas[i - 1]}"
+done
 # --- Medians ----------------------------------------------------------------------
 # median WORKLOAD SERVER COLUMN: the median over rounds, empty if none.
 median() {
 	awk -F, -v w="$1" -v s="$2" -v col="$3" '
-		NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) k = i; next }
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) k = i
+			if (!k) exit
+			next }
 		$2 == w && $3 == s && $k != "" { v[n++] = $k + 0 }
 		END {
 			if (!n) exit
@@ -291,25 +428,6 @@ errors_of() {
 		NR == 1 { for (i = 1; i <= NF; i++) if ($i == "errors") k = i; next }
 		$2 == w { e += $k } END { print e + 0 }' "$csv"
 }
-
-meta=$(grep '^META kernel=' "$guest_out" | head -n1 || true)
-gkernel=$(sed -n 's/.*kernel=\([^ ]*\).*/\1/p' <<<"$meta")
-gcpus=$(sed -n 's/.*cpus=\([^ ]*\).*/\1/p' <<<"$meta")
-gcpu=$(sed -n 's/.*cpu="\([^"]*\)".*/\1/p' <<<"$meta")
-gmem=$(sed -n 's/.*memtotal_kb=\([^ ]*\).*/\1/p' <<<"$meta")
-params=$(grep '^META params' "$guest_out" | head -n1 | sed 's/^META params //' || true)
-modline=$(grep 'fastecho: listening' "$guest_out" | head -n1 | sed 's/^\[[^]]*\] //' || true)
-now=$(date -u '+%Y-%m-%d %H:%M UTC')
-ab=""
-# a saved run (--from) keeps its own command, revision and date
-if grep -q '^HOST cmd=' "$guest_out"; then
-	cmdline=$(sed -n 's/^HOST cmd=//p' "$guest_out" | head -n1)
-	rev=$(sed -n 's/^HOST rev=//p' "$guest_out" | head -n1)
-	ab=$(sed -n 's/^HOST ab=//p' "$guest_out" | head -n1)
-	now=$(sed -n 's/^HOST date=//p' "$guest_out" | head -n1)
-fi
-qemu=$(qemu-system-x86_64 --version 2>/dev/null | head -n1 || echo unknown)
-hostcpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 
 # best HIGHER V...: the best of the values given (the largest when HIGHER is
 # 1, the smallest when 0), empty when none is.
@@ -394,37 +512,247 @@ per_round() {
 		}' "$csv"
 }
 
-# --- results.md -----------------------------------------------------------------
-md=$out/results.md
-{
-	echo "# fastecho benchmark results"
+# cpu_median WORKLOAD SERVER WHAT: the median over rounds of a CPU figure of
+# the measured window, from the client's CPU fields: WHAT=server, the guest's
+# busy time less the client's own (busy_s - client_s), or client (client_s),
+# in µs per unit of work (message; connection for cec; MiB echoed for bulk);
+# busy, the guest's busy share of the window in %. Empty when the rounds have
+# no CPU fields (runs from before they existed).
+cpu_median() {
+	awk -F, -v w="$1" -v s="$2" -v what="$3" '
+		NR == 1 { for (i = 1; i <= NF; i++) k[$i] = i
+			if (!k["busy_s"]) exit
+			next }
+		$2 == w && $3 == s && $k["busy_s"] != "" {
+			if (what == "busy") {
+				if ($k["win_s"] > 0) v[n++] = 100 * $k["busy_s"] / $k["win_s"]
+				next
+			}
+			u = w == "bulk" ? $k["bytes"] / 1048576 : $k["msgs"]
+			if (u <= 0) next
+			x = what == "server" ? $k["busy_s"] - $k["client_s"] : $k["client_s"]
+			v[n++] = x * 1e6 / u
+		}
+		END {
+			if (!n) exit
+			for (i = 1; i < n; i++)
+				for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
+					t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+				}
+			print n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2
+		}' "$csv"
+}
+
+# unit_of WORKLOAD: the unit of work of its CPU figures.
+unit_of() {
+	case "$1" in
+	bulk) echo "MiB" ;;
+	cec) echo "conn" ;;
+	*) echo "msg" ;;
+	esac
+}
+
+# meta_host FILE KEY: the value of a HOST line of a run-*.txt file.
+meta_host() {
+	sed -n "s/^HOST $2=//p" "$1" | head -n1
+}
+# cpu_table: the server's CPU per unit of work, from $csv (clock: $clk).
+cpu_table() {
+	local w u f z e ur p k bu what wname dec
+	grep -q ',busy_s,' <(head -n1 "$csv") || {
+		echo "No CPU figures in this run (its client predates them)."
+		return
+	}
+	echo "### CPU per unit of work (lower is better)"
 	echo
-	echo "Generated by \`scripts/bench.sh\` on $now. Do not edit by hand: rerun it."
+	echo "From the client's samples at the start and end of the measured" \
+		"window: /proc/stat's idle time gives the guest's busy time," \
+		"getrusage(RUSAGE_SELF) the client's own (every thread, user and" \
+		"system). \"server\" is busy less client: the server's threads and" \
+		"everything else in the guest, which includes TCP's receive" \
+		"processing run in softirq outside the client's context and the" \
+		"kernel workers; TCP receive work done in softirq while the client" \
+		"runs (loopback delivers in the sender's context) is charged to the" \
+		"client, so each side pays for delivering its own sends (this" \
+		"kernel has no IRQ_TIME_ACCOUNTING). Per message for ping-pong, per" \
+		"connection for connect-echo-close, per MiB echoed for bulk."
+	if [[ $clk == insn ]]; then
+		echo "Instruction clock: 1 µs of guest CPU is 1000 guest instructions."
+	else
+		echo "TCG wall clock: µs of host time spent emulating, which weighs a" \
+			"switch between two processes (CR3 write: TCG flushes its TLB)" \
+			"far more than hardware does (docs/benchmark.md)."
+	fi
 	echo
-	echo "- Command: \`$cmdline\`"
+	echo "| workload | figure | fastecho | fastecho-zc | epoll | io_uring | splice | sockmap | fastecho/best user | fastecho-zc/best user | fastecho/sockmap | fastecho-zc/sockmap |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for w in pp1 pp32 pp1000 cec bulk; do
+		grep -qE "^[0-9]+,$w," "$csv" || continue
+		u=$(unit_of "$w")
+		for what in server client busy; do
+			case "$what" in
+			server) wname="server µs/$u" dec=2 ;;
+			client) wname="client µs/$u" dec=2 ;;
+			busy) wname="guest busy %" dec=1 ;;
+			esac
+			f=$(cpu_median "$w" fastecho "$what")
+			z=$(cpu_median "$w" fastecho-zc "$what")
+			e=$(cpu_median "$w" epoll "$what")
+			ur=$(cpu_median "$w" uring "$what")
+			p=$(cpu_median "$w" splice "$what")
+			k=$(cpu_median "$w" sockmap "$what")
+			local rf=- rz=- rfk=- rzk=-
+			if [[ $what != busy ]]; then
+				bu=$(best 0 "$e" "$ur" "$p")
+				rf=$(ratio "$f" "$bu") rz=$(ratio "$z" "$bu")
+				rfk=$(ratio "$f" "$k") rzk=$(ratio "$z" "$k")
+			fi
+			echo "| $(label_of "$w") | $wname | $(fmt "$f" $dec) | $(fmt "$z" $dec) |" \
+				"$(fmt "$e" $dec) | $(fmt "$ur" $dec) | $(fmt "$p" $dec) |" \
+				"$(fmt "$k" $dec) | $rf | $rz | $rfk | $rzk |"
+		done
+	done
+	echo
+	echo "Bulk, server CPU per MiB: fastecho-zc / splice" \
+		"$(ratio "$(cpu_median bulk fastecho-zc server)" "$(cpu_median bulk splice server)"), fastecho" \
+		"/ the best copy-based user-space server (epoll, io_uring)" \
+		"$(ratio "$(cpu_median bulk fastecho server)" "$(best 0 "$(cpu_median bulk epoll server)" "$(cpu_median bulk uring server)")")."
+}
+
+# determinism CSV1 CSV2: the two runs of the instruction clock side by side,
+# every throughput, every CPU per unit and every ratio of results.md's
+# tables, with the difference of run 2 from run 1 in %.
+determinism() {
+	local c1=$1 c2=$2 w m what s v1 v2 hi lbl
+	# a value of run N: val N KIND WORKLOAD SERVER WHAT
+	val() {
+		local csv
+		if [[ $1 == 1 ]]; then csv=$c1; else csv=$c2; fi
+		if [[ $2 == med ]]; then median "$3" "$4" "$5"; else cpu_median "$3" "$4" "$5"; fi
+	}
+	# diff A B: (B - A) / A in %, signed
+	diffp() {
+		awk -v a="$1" -v b="$2" 'BEGIN {
+			if (a == "" || b == "" || a + 0 == 0) print "-"
+			else printf "%+.1f", (b - a) * 100 / a }'
+	}
+	echo "Run 1 is results-insn.csv (the figures of bench/results.md), run 2" \
+		"results-insn-2.csv: the same command, another boot at the same time."
+	echo
+	echo "| workload | figure | fastecho 1 | 2 | fastecho-zc 1 | 2 | epoll 1 | 2 | io_uring 1 | 2 | splice 1 | 2 | sockmap 1 | 2 | largest difference % |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for w in pp1 pp32 pp1000 cec bulk; do
+		grep -qE "^[0-9]+,$w," "$c1" || continue
+		for m in tput server client; do
+			local row="| $w |" worst=0 d
+			case "$m" in
+			tput)
+				if [[ $w == bulk ]]; then what=mib_per_s lbl="MiB/s"; else what=msgs_per_s lbl="msgs/s"; fi
+				[[ $w == cec ]] && lbl="conns/s"
+				;;
+			*) what=$m lbl="$m µs/$(unit_of "$w")" ;;
+			esac
+			row+=" $lbl |"
+			for s in fastecho fastecho-zc epoll uring splice sockmap; do
+				if [[ $m == tput ]]; then
+					v1=$(val 1 med "$w" "$s" "$what") v2=$(val 2 med "$w" "$s" "$what")
+				else
+					v1=$(val 1 cpu "$w" "$s" "$what") v2=$(val 2 cpu "$w" "$s" "$what")
+				fi
+				row+=" $(fmt "$v1" 2) | $(fmt "$v2" 2) |"
+				d=$(diffp "$v1" "$v2")
+				[[ $d == - ]] || worst=$(awk -v a="$worst" -v d="$d" 'BEGIN { d = d < 0 ? -d : d; print (d > a ? d : a) }')
+			done
+			echo "$row $worst |"
+		done
+	done
+	echo
+	echo "The ratios of results.md, run 1 and run 2 (throughput: higher is" \
+		"better for fastecho; CPU: lower is better):"
+	echo
+	echo "| workload | ratio | run 1 | run 2 | difference % |"
+	echo "|---|---|---:|---:|---:|"
+	for w in pp1 pp32 pp1000 cec bulk; do
+		grep -qE "^[0-9]+,$w," "$c1" || continue
+		if [[ $w == bulk ]]; then what=mib_per_s; else what=msgs_per_s; fi
+		local r
+		for r in "fastecho/best user" "fastecho-zc/best user" "fastecho/sockmap" \
+			"fastecho-zc/sockmap" "fastecho-zc/splice" "server CPU fastecho/best user" \
+			"server CPU fastecho-zc/best user" "server CPU fastecho/sockmap" \
+			"server CPU fastecho-zc/sockmap" "server CPU fastecho-zc/splice"; do
+			local x=() n num den kind fig
+			for n in 1 2; do
+				kind=med fig=$what hi=1
+				if [[ $r == server* ]]; then kind=cpu fig=server hi=0; fi
+				case "$r" in
+				*"fastecho/"*) num=$(val $n $kind "$w" fastecho "$fig") ;;
+				*) num=$(val $n $kind "$w" fastecho-zc "$fig") ;;
+				esac
+				case "$r" in
+				*/best\ user) den=$(best "$hi" "$(val $n $kind "$w" epoll "$fig")" \
+					"$(val $n $kind "$w" uring "$fig")" "$(val $n $kind "$w" splice "$fig")") ;;
+				*/sockmap) den=$(val $n $kind "$w" sockmap "$fig") ;;
+				*/splice) den=$(val $n $kind "$w" splice "$fig") ;;
+				esac
+				x+=("$(ratio "$num" "$den")")
+			done
+			[[ $r == *splice && $w != bulk ]] && continue
+			echo "| $w | $r | ${x[0]} | ${x[1]} | $(diffp "${x[0]}" "${x[1]}") |"
+		done
+	done
+}
+# clock_section CLOCK META: the tables of one clock's run, from $csv.
+clock_section() {
+	local clk=$1 m=$2 bv metaline gkernel gcpus gcpu gmem params modline mrev mcmd mdate mq mh mst
+	metaline=$(grep '^META kernel=' "$m" | head -n1 || true)
+	gkernel=$(sed -n 's/.*kernel=\([^ ]*\).*/\1/p' <<<"$metaline")
+	gcpus=$(sed -n 's/.*cpus=\([^ ]*\).*/\1/p' <<<"$metaline")
+	gcpu=$(sed -n 's/.*cpu="\([^"]*\)".*/\1/p' <<<"$metaline")
+	gmem=$(sed -n 's/.*memtotal_kb=\([^ ]*\).*/\1/p' <<<"$metaline")
+	params=$(grep '^META params' "$m" | head -n1 | sed 's/^META params //' || true)
+	modline=$(meta_host "$m" modline)
+	mcmd=$(meta_host "$m" cmd)
+	mrev=$(meta_host "$m" rev)
+	mdate=$(meta_host "$m" date)
+	mq=$(meta_host "$m" qemu)
+	mh=$(meta_host "$m" hostcpu)
+	mst=$(meta_host "$m" status)
+	ab=$(meta_host "$m" ab)
+	rev=$mrev
+	gcpus=${gcpus:-1}
+	# this run's own sizes, for the labels (bash scoping: label_of sees them)
+	local bulk_mib cec_conns idle_conns
+	bulk_mib=$(sed -n 's/.*bulk_mib=\([0-9]*\).*/\1/p' <<<"$params")
+	cec_conns=$(sed -n 's/.*cec_conns=\([0-9]*\).*/\1/p' <<<"$params")
+	idle_conns=$(sed -n 's/.*idle_conns=\([0-9]*\).*/\1/p' <<<"$params")
+	echo "- Command: \`$mcmd\`, started $mdate"
+	if [[ $clk == insn ]]; then
+		echo "- Clock: QEMU's instruction clock (\`-icount shift=0,sleep=off\`," \
+			"\`-seed 1\`, \`-rtc clock=vm\`): guest time is guest instructions" \
+			"executed, 1 ns each, idle time skipped; host load does not enter."
+	else
+		echo "- Clock: the host's (TCG wall clock): guest time runs with host time," \
+			"whatever TCG costs and whatever else the host runs."
+	fi
 	echo "- Guest: Linux $gkernel, $gcpus CPU(s), $((${gmem:-0} / 1024)) MiB," \
-		"QEMU TCG (no KVM): $qemu, -cpu max; guest CPU string: $gcpu"
-	echo "- Host CPU: $hostcpu (shared with other jobs)"
+		"QEMU TCG (no KVM): ${mq:-unknown}, -cpu max; guest CPU string: $gcpu"
+	echo "- Host CPU: ${mh:-unknown} (shared with other jobs)"
 	echo "- Guest parameters: $params"
-	echo "- fastecho: $modline; sources at git $rev (when the run started)"
-	echo "- Client: \`fastecho-bench\` (tools/), on 127.0.0.1 in the same guest;" \
-		"every echoed byte verified."
-	echo "- Servers: fastecho (kthread per connection, kernel_recvmsg/kernel_sendmsg)," \
-		"fastecho-zc (the same module reloaded with zerocopy=1: tcp_read_sock," \
-		"then sendpage or MSG_SPLICE_PAGES), \`echo-epoll\`" \
-		"(SO_REUSEPORT + epoll thread per CPU), \`echo-uring\`" \
-		"(io_uring, multishot accept, thread per CPU), \`echo-splice\`" \
-		"(epoll + splice socket -> pipe -> socket, thread per CPU)," \
-		"\`echo-sockmap\` (sk_skb verdict program redirecting each socket to" \
-		"its own egress; user space only accepts)."
-	echo "- Guest sysctls: ip_local_port_range 1024-65535, tcp_max_tw_buckets 0" \
-		"(no client TIME_WAIT), somaxconn 4096."
+	echo "- fastecho: $modline; sources at git $mrev (when the run started)"
+	bv=$(sed -n 's/.*bulk_verify=\([0-9]*\).*/\1/p' <<<"$params")
+	if [[ -n $bv && $bv != 1 ]]; then
+		echo "- Client: \`fastecho-bench\` (tools/), on 127.0.0.1 in the same guest;" \
+			"every echoed byte of ping-pong and connect-echo-close verified; bulk:" \
+			"1 in ${bv} (64 KiB blocks) copied and verified, the rest" \
+			"dropped unread (\`recv(MSG_TRUNC)\`, no copy), every byte counted."
+	else
+		echo "- Client: \`fastecho-bench\` (tools/), on 127.0.0.1 in the same guest;" \
+			"every echoed byte verified."
+	fi
+	[[ -z $mst ]] || echo "- **The guest run ended with status $mst**: some runs" \
+		"failed or are missing; see the errors column."
 	echo
-	echo "Everything runs under TCG emulation on a shared host: absolute numbers" \
-		"are far below real hardware; only the ratios between servers measured" \
-		"in the same boot mean something. Client and servers share the guest CPUs."
-	echo
-	echo "## Medians over rounds"
+	echo "### Medians over rounds"
 	echo
 	echo "fastecho-zc is fastecho loaded with zerocopy=1. \"best user\" is the" \
 		"best of the user-space servers (epoll, io_uring, splice) in each row;" \
@@ -453,7 +781,9 @@ md=$out/results.md
 		done
 	done
 	echo
-	echo "## Targets"
+	cpu_table
+	echo
+	echo "### Targets"
 	echo
 	echo "The zero-copy path's targets (issue 13), medians of this run:" \
 		"fastecho-zc's bulk against the splice server and against the best" \
@@ -505,7 +835,7 @@ md=$out/results.md
 	fi
 	if grep -qE '^[0-9]+,[a-z0-9]+,fastecho-ab,' "$csv"; then
 		echo
-		echo "## A/B: the default path against git $ab"
+		echo "### A/B: the default path against git $ab"
 		echo
 		echo "fastecho is this tree (git $rev) on its default path;" \
 			"fastecho-ab is the module's sources at git $ab, built the same" \
@@ -530,7 +860,7 @@ md=$out/results.md
 	fi
 	if grep -qE '^[0-9]+,rmmod,' "$csv"; then
 		echo
-		echo "## rmmod under load"
+		echo "### rmmod under load"
 		echo
 		echo "How long \`rmmod fastecho\` takes with the load of the suite's" \
 			"rmmod_under_fire case: 1000 idle connections, 5 clients that" \
@@ -562,7 +892,7 @@ md=$out/results.md
 	fi
 	if grep -qE '^[0-9]+,idle,' "$csv"; then
 		echo
-		echo "## Idle connections: memory per connection (lower is better)"
+		echo "### Idle connections: memory per connection (lower is better)"
 		echo
 		echo "$idle_conns connections opened and held by the client (each" \
 			"echoed 16 bytes once); deltas of /proc/meminfo and /proc/slabinfo" \
@@ -605,6 +935,72 @@ md=$out/results.md
 		echo "Idle runs: $(rounds_of idle epoll) per server," \
 			"errors $(errors_of idle)."
 	fi
+}
+
+# --- results.md -----------------------------------------------------------------
+md=$out/results.md
+now=$(date -u '+%Y-%m-%d %H:%M UTC')
+if [[ "$out" -ef "$root/bench" ]]; then
+	doclink="[docs/benchmark.md](../docs/benchmark.md)"
+else
+	doclink="docs/benchmark.md"
+fi
+{
+	echo "# fastecho benchmark results"
+	echo
+	echo "Generated by \`scripts/bench.sh\` on $now from the runs below. Do not" \
+		"edit by hand: rerun it."
+	echo
+	echo "Two clocks, each biased its own way ($doclink, \"Two clocks\"):"
+	echo
+	echo "- **Instruction clock** (\`make bench CLOCK=insn\`): QEMU's" \
+		"\`-icount\`, guest time = guest instructions. Repeatable from boot" \
+		"to boot and blind to host load; cache and TLB misses cost nothing," \
+		"and a \`rep movs\`/\`rep stos\` string copy costs one instruction per" \
+		"iteration."
+	echo "- **TCG wall clock** (\`make bench\`): host time. TCG flushes its" \
+		"whole software TLB on every CR3 write, so a switch between two" \
+		"processes costs far more than on hardware, while a switch to a" \
+		"kernel thread (no CR3 write) costs nothing extra: its ratios flatter" \
+		"fastecho's thread per connection against user-space servers."
+	echo
+	echo "Neither is hardware. Servers: fastecho (kthread per connection," \
+		"kernel_recvmsg/kernel_sendmsg), fastecho-zc (the same module" \
+		"reloaded with zerocopy=1: tcp_read_sock, then sendpage or" \
+		"MSG_SPLICE_PAGES), \`echo-epoll\` (SO_REUSEPORT + epoll thread per" \
+		"CPU), \`echo-uring\` (io_uring, multishot accept, thread per CPU)," \
+		"\`echo-splice\` (epoll + splice socket -> pipe -> socket, thread per" \
+		"CPU), \`echo-sockmap\` (sk_skb verdict program redirecting each" \
+		"socket to its own egress; user space only accepts). Guest sysctls:" \
+		"ip_local_port_range 1024-65535, tcp_max_tw_buckets 0 (no client" \
+		"TIME_WAIT), somaxconn 4096. Client and servers share the guest CPUs."
+	if [[ -f $out/results-insn.csv && -f $out/run-insn.txt ]]; then
+		echo
+		echo "## Instruction clock"
+		echo
+		csv=$out/results-insn.csv
+		clock_section insn "$out/run-insn.txt"
+		echo
+		if [[ -f $out/results-insn-2.csv ]]; then
+			if [[ "$out" -ef "$root/bench" ]]; then
+				echo "A second boot of the same run, at the same time, against" \
+					"this one: [docs/benchmark.md](../docs/benchmark.md#two-instruction-clock-runs-side-by-side)."
+			else
+				echo "A second boot of the same run against this one: [insn-runs.md](insn-runs.md)."
+			fi
+			echo
+		fi
+		echo "Raw rounds: [results-insn.csv](results-insn.csv) (one row per run)."
+	fi
+	if [[ -f $out/results.csv && -f $out/run-tcg.txt ]]; then
+		echo
+		echo "## TCG wall clock"
+		echo
+		csv=$out/results.csv
+		clock_section tcg "$out/run-tcg.txt"
+		echo
+		echo "Raw rounds: [results.csv](results.csv) (one row per run)."
+	fi
 	if [[ -f "$root/bench/tried.md" ]]; then
 		echo
 		echo "## What was tried to make fastecho faster"
@@ -613,25 +1009,45 @@ md=$out/results.md
 		echo
 		cat "$root/bench/tried.md"
 	fi
-	echo
-	echo "## Plots"
-	echo
-	echo "![messages per second vs connections](msgs-vs-conns.png)"
-	echo
-	echo "![latency percentiles](latency.png)"
-	echo
-	echo "![bulk and connect-echo-close](throughput.png)"
-	echo
-	echo "Raw rounds: [results.csv](results.csv) (one row per run)."
-	if ((rc != 0)); then
+	if [[ -f $out/msgs-vs-conns.png ]]; then
 		echo
-		echo "**The guest run ended with status $rc**: some runs failed or are" \
-			"missing; see the errors column and build/bench/guest.out."
+		echo "## Plots (TCG wall clock)"
+		echo
+		echo "![messages per second vs connections](msgs-vs-conns.png)"
+		echo
+		echo "![latency percentiles](latency.png)"
+		echo
+		echo "![bulk and connect-echo-close](throughput.png)"
 	fi
 } >"$md"
 
-# --- Plots ------------------------------------------------------------------------
-if command -v gnuplot >/dev/null; then
+# --- Two instruction-clock runs side by side ----------------------------------------
+# Into docs/benchmark.md between its markers when the results are the
+# tree's own (bench/), else into DIR/insn-runs.md.
+if [[ $clock == insn && -f $out/results-insn-2.csv ]]; then
+	det=$work/insn-runs.md
+	{
+		echo "<!-- generated by scripts/bench.sh --clock insn: do not edit by hand -->"
+		echo
+		determinism "$out/results-insn.csv" "$out/results-insn-2.csv"
+	} >"$det"
+	doc=$root/docs/benchmark.md
+	if [[ "$out" -ef "$root/bench" ]] && grep -q '^<!-- insn-runs begin -->$' "$doc"; then
+		awk -v f="$det" '
+			/^<!-- insn-runs begin -->$/ { print; while ((getline l < f) > 0) print l; skip = 1; next }
+			/^<!-- insn-runs end -->$/ { skip = 0 }
+			!skip' "$doc" >"$doc.tmp"
+		mv "$doc.tmp" "$doc"
+		echo "bench.sh: wrote the two runs side by side into $doc" >&2
+	else
+		cp "$det" "$out/insn-runs.md"
+		echo "bench.sh: wrote the two runs side by side into $out/insn-runs.md" >&2
+	fi
+fi
+
+# --- Plots (TCG wall clock only) ----------------------------------------------------
+if [[ $clock == tcg ]] && command -v gnuplot >/dev/null; then
+	csv=$out/results.csv
 	dat=$work/plot
 	mkdir -p "$dat"
 	# msgs/s by connection count: conns, then one column per server of
@@ -667,10 +1083,10 @@ if command -v gnuplot >/dev/null; then
 		gnuplot -e "msgs='$dat/msgs.dat'; lat='$dat/latency.dat'; tput='$dat/tput.dat'; outdir='$out'" \
 			"$root/bench/plot.gp" || echo "bench.sh: gnuplot failed" >&2
 	fi
-else
+elif [[ $clock == tcg ]]; then
 	echo "bench.sh: gnuplot not installed, no plots" >&2
 fi
 
-echo "bench.sh: wrote $csv, $md and plots in $out" >&2
+echo "bench.sh: wrote $md and the $clock rounds in $out" >&2
 cat "$md"
 exit "$rc"
