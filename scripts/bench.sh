@@ -21,7 +21,7 @@
 #   --rounds N       interleaved rounds, >= 1 [tcg 3, insn 1]
 #   --dur SEC        measured seconds per ping-pong / cec run [tcg 5, insn 0.5]
 #   --warm SEC       warm-up seconds before each of those [tcg 1, insn 0.2]
-#   --bulk-mib N     MiB each way in the bulk run [tcg 256, insn 32]
+#   --bulk-mib N     MiB each way in the bulk run [tcg 256, insn 128]
 #   --bulk-verify N  the client verifies 1 in N 64 KiB blocks of the bulk
 #                    echo, drops the rest unread [tcg 1, insn 16]
 #   --idle-conns N   connections in the idle memory run [10000]
@@ -147,7 +147,7 @@ if ((quick)) && [[ $clock == insn ]]; then
 else
 	default dur 5 0.5 2
 	default warm 1 0.2 0
-	default bulk_mib 256 32 32
+	default bulk_mib 256 128 32
 fi
 default bulk_verify 1 16 ""
 default idle_conns 10000 10000 1000
@@ -728,7 +728,7 @@ clock_section() {
 	echo "- Command: \`$mcmd\`, started $mdate"
 	if [[ $clk == insn ]]; then
 		echo "- Clock: QEMU's instruction clock (\`-icount shift=0,sleep=off\`," \
-			"\`-seed 1\`, \`-rtc clock=vm\`): guest time is guest instructions" \
+			"\`-seed 1\`, \`-rtc base=2026-01-01T00:00:00,clock=vm\`): guest time is guest instructions" \
 			"executed, 1 ns each, idle time skipped; host load does not enter."
 	else
 		echo "- Clock: the host's (TCG wall clock): guest time runs with host time," \

@@ -23,8 +23,9 @@
 # advances 1 ns per guest instruction executed and jumps over idle time, so
 # timing in the guest no longer depends on the host or its load (cache and
 # TLB misses cost nothing). Also -seed 1 (the guest's RDRAND from a fixed
-# seed) and -rtc clock=vm, so that two boots with the same command do the
-# same work. Single-threaded TCG (icount rules out MTTCG), about 5-10 times
+# seed) and a real-time clock that starts at 2026-01-01 00:00 UTC and runs
+# with guest time (-rtc base=...,clock=vm), so that two boots with the same
+# command do the same work. Single-threaded TCG (icount rules out MTTCG), about 5-10 times
 # slower in host time than a guest without it.
 # The guest's /init is scripts/guest-init.sh.
 #
@@ -84,7 +85,7 @@ while (($#)); do
 	--interactive) interactive=1; shift ;;
 	--hostfwd) hostfwd=$2; kmods+=(e1000); shift 2 ;;
 	--perf) perf=1; shift ;;
-	--icount) icount=(-icount "shift=0,sleep=off" -seed 1 -rtc "clock=vm"); shift ;;
+	--icount) icount=(-icount "shift=0,sleep=off" -seed 1 -rtc "base=2026-01-01T00:00:00,clock=vm"); shift ;;
 	--) shift; break ;;
 	-h | --help) usage ;;
 	*) echo "vm.sh: unknown option $1" >&2; usage ;;
