@@ -45,6 +45,19 @@
 #             when /fe/sbin/perf is there (scripts/vm.sh --perf): "PERF"
 #             lines of the top tasks, symbols (all, and the server's own
 #             task's) and call chains, by share of all samples
+#   ppperf    ping-pong 64 B at conns=N... (1 32) against servers=...
+#             (fastecho sockmap epoll; fastecho-zc too) under perf record
+#             -a -e cpu-clock -F freq=HZ (9973; perf adjusts the period to
+#             it, which keeps the sampling from locking to the
+#             ping-pong's cycle as a fixed period did) around the client (warm-up
+#             warm=S (1), then dur): "PPERF" lines of the
+#             client's RESULT, /proc/stat busy and idle ticks around the
+#             recording, then the shares of all samples by task and by
+#             task, object and symbol (top 150); no call chains (perf
+#             report of those is slow in the guest). Meant for an instruction-clock
+#             guest (scripts/vm.sh --icount --perf), where cpu-clock
+#             samples by guest instructions: bench/perf-groups.awk turns
+#             the lines into instructions per echo by group
 # Output: one "PROF ..." line of key=value pairs per measurement. The
 # *_per_msg values divide counters taken over the whole client run (warm-up
 # included) by the messages of the measured window: scale them by
@@ -56,10 +69,15 @@ dur=5
 reps=1
 mib=128
 probes=1
+conns="1 32"
+servers="fastecho sockmap epoll"
+freq=9973
+warm=1
 parts="sched spare bufsize nice batch busy frag bulk"
 for kv in "$@"; do
 	case "$kv" in
-	dur=* | parts=* | reps=* | mib=* | probes=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
+	dur=* | parts=* | reps=* | mib=* | probes=* | conns=* | servers=* | \
+	freq=* | warm=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
 	*) echo "guest-profile: unknown argument $kv" >&2; exit 2 ;;
 	esac
 done
@@ -318,6 +336,41 @@ zc_perf() {
 	rm -f $p
 }
 
+# pp_perf SERVER CONNS: one ping-pong client under perf record (warm-up
+# and dur seconds; the recording covers its connects too); PPERF lines
+# (see the header)
+pp_perf() {
+	p=/tmp/perf.data
+	l="server=$1 conns=$2"
+	echo -1 >/proc/sys/kernel/perf_event_paranoid
+	echo 0 >/proc/sys/kernel/kptr_restrict
+	t=$(awk -v w="$warm" -v d="$dur" 'BEGIN { printf "%d", w + d + 240 }')
+	s0=$(awk '/^cpu / { printf "busy0=%d idle0=%d", $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+	# The client is perf's own workload: with "perf record -a -- sleep N"
+	# next to a running client, an instruction-clock guest went idle for
+	# 5-7 ms at a time and the samples were 99 % idle. A buffer big
+	# enough for the whole recording: perf's process gets the CPU only
+	# when the ping-pong leaves it (lost samples are counted).
+	res=$(/fe/sbin/perf record -q -a -m 16384 -e cpu-clock -F "$freq" -o $p -- \
+		$bin/fastecho-bench -m pingpong -c "$2" -s 64 -w "$warm" -d "$dur" \
+		-T "$t" $host "$(port_of "$1")" 2>/dev/null | grep '^RESULT')
+	s1=$(awk '/^cpu / { printf "busy1=%d idle1=%d", $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+	echo "PPERF $l ${res#RESULT }"
+	echo "PPERF $l stat_ticks $s0 $s1"
+	/fe/sbin/perf report -i $p --stats 2>/dev/null | grep -i lost |
+		sed "s/^ */PPERF $l lost /"
+	/fe/sbin/perf report -i $p --stdio --no-children --sort comm 2>/dev/null |
+		awk -v l="$l" '/^ *[0-9.]+%/ && n++ < 10 {
+			printf "PPERF %s task %s %s\n", l, $1, $2 }'
+	/fe/sbin/perf report -i $p --stdio --no-children --sort comm,dso,sym \
+		-g none 2>/dev/null | awk -v l="$l" '
+		/^# Samples/ { printf "PPERF %s samples %s\n", l, $3 }
+		/^ *[0-9.]+%/ && n++ < 150 {
+			s = $0; sub(/^ *[0-9.]+% +/, "", s); gsub(/  +/, " ", s)
+			printf "PPERF %s sym %s %s\n", l, $1, s }'
+	rm -f $p
+}
+
 # renice_run LABEL NICE CLIENT_ARGS...: renice fastecho's connection
 # threads once they exist (the client's warm-up covers it)
 renice_run() {
@@ -419,6 +472,16 @@ for part in $parts; do
 		done
 		echo 0 >/proc/sys/net/core/busy_read
 		echo 0 >/proc/sys/net/core/busy_poll
+		;;
+	ppperf)
+		[ -x /fe/sbin/perf ] || { echo "guest-profile: ppperf wants scripts/vm.sh --perf" >&2; exit 1; }
+		for srv in $servers; do
+			[ "$srv" = fastecho-zc ] && load_fastecho zerocopy=1
+			for c in $conns; do
+				pp_perf "$srv" "$c"
+			done
+			[ "$srv" = fastecho-zc ] && load_fastecho
+		done
 		;;
 	zcbulk)
 		r=0
