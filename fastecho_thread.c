@@ -572,12 +572,6 @@ static void fastecho_conn_refuse(struct fastecho_server *srv,
 static void fastecho_conn_start(struct fastecho_server *srv,
 				struct socket *sock)
 {
-	struct fastecho_net_opts opts = {
-		.keepidle = srv->cfg.keepalive_idle,
-		.keepintvl = srv->cfg.keepalive_intvl,
-		.keepcnt = srv->cfg.keepalive_cnt,
-		.user_timeout = srv->cfg.user_timeout,
-	};
 	struct fastecho_conn_state st = {};
 	struct fastecho_conn *conn;
 	unsigned int idle;
@@ -599,10 +593,10 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 	idle = READ_ONCE(srv->limits.idle_timeout);
 	st.idle = idle ? (long)idle * HZ : MAX_SCHEDULE_TIMEOUT;
 	st.busy_wait = st.idle;
-	opts.send_timeout = idle;
-	fastecho_net_tune(sock, &opts);
-	if (idle)
+	if (idle) {
+		fastecho_net_set_sndtimeo(sock, st.idle);
 		fastecho_net_set_rcvtimeo(sock, st.idle);
+	}
 
 	if (!conn) {
 		conn = fastecho_conn_create(srv);
@@ -749,17 +743,27 @@ static void fastecho_wait_for_stop(void)
 	__set_current_state(TASK_RUNNING);
 }
 
-/* Create, bind and listen; with the default address, IPv6 else IPv4. */
+/*
+ * Create, bind and listen, with the default address IPv6 else IPv4, and
+ * set the options every accepted connection inherits.
+ */
 static int fastecho_listener_setup(struct fastecho_server *srv)
 {
+	struct fastecho_net_opts opts = {
+		.keepidle = srv->cfg.keepalive_idle,
+		.keepintvl = srv->cfg.keepalive_intvl,
+		.keepcnt = srv->cfg.keepalive_cnt,
+		.user_timeout = srv->cfg.user_timeout,
+	};
 	struct sockaddr_storage addr = srv->cfg.addr;
 	int err;
 
-	err = fastecho_net_listen(&srv->lsock, &addr, srv->cfg.backlog);
+	err = fastecho_net_listen(&srv->lsock, &addr, srv->cfg.backlog, &opts);
 	if (err == -EAFNOSUPPORT && srv->cfg.any) {
 		pr_info("no IPv6 in this kernel, listening on IPv4 only\n");
 		fastecho_net_ipv4_any(&addr);
-		err = fastecho_net_listen(&srv->lsock, &addr, srv->cfg.backlog);
+		err = fastecho_net_listen(&srv->lsock, &addr, srv->cfg.backlog,
+					  &opts);
 	}
 	if (err) {
 		if (err == -EADDRINUSE)
