@@ -39,11 +39,13 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
+#include <net/sock.h>
 #include <uapi/linux/sched/types.h>
 
 #include "fastecho.h"
 #include "fastecho_net.h"
 #include "fastecho_source.h"
+#include "fastecho_trace.h"
 
 /*
  * Every connection starts with a small buffer inside its struct, enough
@@ -478,10 +480,15 @@ static int fastecho_conn_echo(struct fastecho_server *srv,
 static void fastecho_conn_account(struct fastecho_server *srv,
 				  struct fastecho_conn *conn, int err)
 {
+	bool teardown = !READ_ONCE(srv->running);
+
 	pr_debug("connection %u closed (%d): in %llu out %llu lost %llu\n",
 		 conn->st.id, err, conn->st.bytes_in, conn->st.bytes_out,
 		 conn->st.dropped);
-	if (!READ_ONCE(srv->running))
+	trace_fastecho_end(conn->st.id, &conn->st.peer, err, teardown,
+			   conn->st.bytes_in, conn->st.bytes_out,
+			   conn->st.dropped, conn->st.born);
+	if (teardown)
 		return;
 
 	switch (err) {
@@ -551,6 +558,7 @@ static struct fastecho_conn *fastecho_conn_admit(struct fastecho_server *srv,
 static void fastecho_conn_refuse(struct fastecho_server *srv,
 				 const struct sockaddr_storage *peer, int why)
 {
+	trace_fastecho_refuse(peer, why);
 	if (why == -EMFILE) {
 		atomic64_inc(&srv->rejected);
 		return;
@@ -623,6 +631,7 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 	atomic64_inc(&srv->accepted);
 
 	pr_debug("connection %u from %pISpc\n", conn->st.id, &conn->st.peer);
+	trace_fastecho_accept(conn->st.id, &conn->st.peer, conn->task);
 	wake_up_process(conn->task);
 	return;
 
@@ -854,6 +863,7 @@ int fastecho_server_start(const struct fastecho_config *cfg,
 		goto out_not_running;
 	}
 	*bound = srv->bound;
+	trace_fastecho_server_start(sock_net(srv->lsock->sk), &srv->bound);
 	return 0;
 
 out_not_running:
@@ -927,6 +937,7 @@ void fastecho_server_stop(void)
 		fastecho_conn_free(srv, conn);
 	}
 
+	trace_fastecho_server_stop(sock_net(srv->lsock->sk), &srv->bound);
 	sock_release(srv->lsock);
 	srv->lsock = NULL;
 }
