@@ -488,30 +488,25 @@ static void fastecho_conn_account(struct fastecho_server *srv,
 	trace_fastecho_end(conn->st.id, &conn->st.peer, err, teardown,
 			   conn->st.bytes_in, conn->st.bytes_out,
 			   conn->st.dropped, conn->st.born);
-	if (teardown)
-		return;
 
-	switch (err) {
-	case 0:
+	switch (fastecho_trace_end_reason(err, teardown)) {
+	case FASTECHO_END_EOF:
+	case FASTECHO_END_SHUTDOWN:
 		break;
-	case -EAGAIN:
+	case FASTECHO_END_IDLE_TIMEOUT:
 		atomic64_inc(&srv->idle_timeouts);
 		break;
-	case -ETIME:
+	case FASTECHO_END_SEND_TIMEOUT:
 		atomic64_inc(&srv->send_timeouts);
 		break;
-	case -ECONNRESET:
-	case -EPIPE:
-	case -ECONNABORTED:
+	case FASTECHO_END_RESET:
 		atomic64_inc(&srv->resets);
 		break;
-	case -ETIMEDOUT:
-	case -EHOSTUNREACH:
-	case -ENETUNREACH:
+	case FASTECHO_END_PEER_TIMEOUT:
 		/* What TCP reports once keepalive or user_timeout gives up. */
 		atomic64_inc(&srv->peer_timeouts);
 		break;
-	default:
+	case FASTECHO_END_ERROR:
 		atomic64_inc(&srv->errors);
 		pr_warn_ratelimited("connection %u from %pISpc: error %d\n",
 				    conn->st.id, &conn->st.peer, err);

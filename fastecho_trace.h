@@ -38,8 +38,8 @@
 /*
  * enum fastecho_end_reason - why a connection ended, in fastecho_end
  *
- * The same classes as fastecho_conn_account() counts in: keep the two in
- * step.
+ * fastecho_conn_account() counts connections by the same classes, from
+ * fastecho_trace_end_reason(): the counters and the event cannot disagree.
  */
 enum fastecho_end_reason {
 	FASTECHO_END_EOF, /* the peer's FIN */
