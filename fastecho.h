@@ -5,7 +5,8 @@
  * stats file) and fastecho_thread.c (the listener and the connection
  * threads); fastecho_stats.c calls fastecho_thread.c; fastecho_thread.c
  * calls fastecho_source.c (connections per peer source) and
- * fastecho_net.c (sockets), which call nothing of ours.
+ * fastecho_net.c (sockets), which call nothing of ours, and fires the
+ * trace events of fastecho_trace.h.
  */
 #ifndef _FASTECHO_H
 #define _FASTECHO_H

@@ -64,11 +64,45 @@ static int fastecho_net_set_dual_stack(struct socket *sock)
 				     KERNEL_SOCKPTR(&off), sizeof(off));
 }
 
+/*
+ * Socket options for the listener, and so for every connection accepted
+ * from it.
+ *
+ * An accepted socket starts as a copy of its listener (sk_clone_lock()),
+ * TCP's options and SOCK_KEEPOPEN included, and tcp_create_openreq_child()
+ * arms its keepalive timer from them: set once here, they cost nothing
+ * per connection.
+ *
+ * TCP_NODELAY: an echo is a reply, and must not wait for Nagle. Keepalive
+ * finds a peer that vanished while the connection was quiet; the user
+ * timeout one that vanished with data in flight, or that keeps its window
+ * closed: either then fails the next receive or send with -ETIMEDOUT. How
+ * long a receive or a send may wait is set per connection, with
+ * fastecho_net_set_rcvtimeo() and fastecho_net_set_sndtimeo().
+ */
+static void fastecho_net_tune(struct socket *sock,
+			      const struct fastecho_net_opts *opts)
+{
+	struct sock *sk = sock->sk;
+
+	tcp_sock_set_nodelay(sk);
+	if (opts->keepidle) {
+		tcp_sock_set_keepidle(sk, opts->keepidle);
+		tcp_sock_set_keepintvl(sk, opts->keepintvl);
+		tcp_sock_set_keepcnt(sk, opts->keepcnt);
+		sock_set_keepalive(sk);
+	}
+	if (opts->user_timeout)
+		tcp_sock_set_user_timeout(sk,
+					  opts->user_timeout * MSEC_PER_SEC);
+}
+
 /**
  * fastecho_net_listen() - create a TCP socket in init_net, bind, listen
  * @res:     the listening socket, on success
  * @addr:    address and port to bind (AF_INET or AF_INET6)
  * @backlog: listen() backlog
+ * @opts:    options every accepted connection inherits, set before listen()
  *
  * SO_REUSEADDR is set so that the module can be loaded again on the same
  * port at once while the previous instance's connections sit in TIME_WAIT;
@@ -78,7 +112,8 @@ static int fastecho_net_set_dual_stack(struct socket *sock)
  * -EAFNOSUPPORT when the family is not available).
  */
 int fastecho_net_listen(struct socket **res,
-			const struct sockaddr_storage *addr, int backlog)
+			const struct sockaddr_storage *addr, int backlog,
+			const struct fastecho_net_opts *opts)
 {
 	struct socket *sock;
 	int err;
@@ -104,6 +139,7 @@ int fastecho_net_listen(struct socket **res,
 	if (err)
 		goto out_release;
 
+	fastecho_net_tune(sock, opts);
 	err = kernel_listen(sock, backlog);
 	if (err)
 		goto out_release;
@@ -138,38 +174,6 @@ int fastecho_net_accept(struct socket *lsock, struct socket **res)
 }
 
 /**
- * fastecho_net_tune() - socket options for an accepted connection
- * @sock: the connection
- * @opts: timeouts and keepalive
- *
- * TCP_NODELAY: an echo is a reply, and must not wait for Nagle. The send
- * timeout makes a fastecho_net_send_all() to a peer that stopped reading
- * return -EAGAIN. Keepalive finds a peer that vanished while the
- * connection was quiet; the user timeout one that vanished with data in
- * flight, or that keeps its window closed: either then fails the next
- * receive or send with -ETIMEDOUT. How long a receive may wait is set as
- * the connection goes, with fastecho_net_set_rcvtimeo().
- */
-void fastecho_net_tune(struct socket *sock,
-		       const struct fastecho_net_opts *opts)
-{
-	struct sock *sk = sock->sk;
-
-	tcp_sock_set_nodelay(sk);
-	if (opts->send_timeout)
-		sock_set_sndtimeo(sk, opts->send_timeout);
-	if (opts->keepidle) {
-		tcp_sock_set_keepidle(sk, opts->keepidle);
-		tcp_sock_set_keepintvl(sk, opts->keepintvl);
-		tcp_sock_set_keepcnt(sk, opts->keepcnt);
-		sock_set_keepalive(sk);
-	}
-	if (opts->user_timeout)
-		tcp_sock_set_user_timeout(sk,
-					  opts->user_timeout * MSEC_PER_SEC);
-}
-
-/**
  * fastecho_net_set_rcvtimeo() - how long a receive may wait
  * @sock:  the connection
  * @timeo: in jiffies; MAX_SCHEDULE_TIMEOUT waits forever
@@ -181,6 +185,20 @@ void fastecho_net_tune(struct socket *sock,
 void fastecho_net_set_rcvtimeo(struct socket *sock, long timeo)
 {
 	WRITE_ONCE(sock->sk->sk_rcvtimeo, timeo);
+}
+
+/**
+ * fastecho_net_set_sndtimeo() - how long a send may make no progress
+ * @sock:  a connection no thread sends on yet
+ * @timeo: in jiffies; MAX_SCHEDULE_TIMEOUT (the default) waits forever
+ *
+ * A send that times out returns what it sent, or -EAGAIN. Nothing but
+ * the send path reads sk_sndtimeo, so no socket lock is needed before
+ * the first send.
+ */
+void fastecho_net_set_sndtimeo(struct socket *sock, long timeo)
+{
+	WRITE_ONCE(sock->sk->sk_sndtimeo, timeo);
 }
 
 /**
@@ -323,9 +341,27 @@ static int fastecho_net_zc_copy(struct fastecho_net_zc *zc,
 }
 
 /*
+ * A run is taken by reference only when it fills at least this fraction
+ * of the (compound) page it sits in; a smaller one is copied. A page
+ * reference pins the whole page while TCP charges the send queue only the
+ * bytes sent from it, so this bounds what a peer that stops acknowledging
+ * can make a connection pin: at most this many times its send buffer.
+ * It also copies small messages, where a copy is cheaper than a page
+ * reference and its release.
+ */
+#define FASTECHO_NET_ZC_MAX_PIN 4
+
+static bool fastecho_net_zc_sparse(struct page *page, unsigned int len)
+{
+	return (unsigned long)len * FASTECHO_NET_ZC_MAX_PIN <
+	       page_size(compound_head(page));
+}
+
+/*
  * Take @n bytes at @pos of @skb, in frag @i, which starts at @start: by
- * reference, or copied when sendpage_ok() refuses the page. Return: bytes
- * taken (fewer when @zc is full), or a negative errno.
+ * reference, or copied when sendpage_ok() refuses the page or the run is
+ * sparse in it. Return: bytes taken (fewer when @zc is full), or a
+ * negative errno.
  */
 static int fastecho_net_zc_frag(struct fastecho_net_zc *zc,
 				const struct sk_buff *skb, int i,
@@ -336,7 +372,7 @@ static int fastecho_net_zc_frag(struct fastecho_net_zc *zc,
 	struct page *page = skb_frag_page(frag);
 	unsigned int at = skb_frag_off(frag) + pos - start;
 
-	if (!sendpage_ok(page))
+	if (!sendpage_ok(page) || fastecho_net_zc_sparse(page, n))
 		return fastecho_net_zc_copy(zc, skb, pos, n);
 	if (!fastecho_net_zc_add(zc, page, at, n))
 		return 0;

@@ -12,8 +12,8 @@
 #include <linux/types.h>
 
 /**
- * struct fastecho_net_opts - how an accepted connection is tuned
- * @send_timeout: seconds a send may make no progress; 0 waits forever
+ * struct fastecho_net_opts - how the listener, and so every connection
+ * accepted from it, is tuned
  * @keepidle:     seconds of silence before the first keepalive probe;
  *                0 turns keepalive off
  * @keepintvl:    seconds between keepalive probes
@@ -23,7 +23,6 @@
  *                0 leaves it to the kernel (tcp_retries2)
  */
 struct fastecho_net_opts {
-	unsigned int send_timeout;
 	unsigned int keepidle;
 	unsigned int keepintvl;
 	unsigned int keepcnt;
@@ -53,11 +52,11 @@ struct fastecho_net_zc {
 };
 
 int fastecho_net_listen(struct socket **res,
-			const struct sockaddr_storage *addr, int backlog);
+			const struct sockaddr_storage *addr, int backlog,
+			const struct fastecho_net_opts *opts);
 int fastecho_net_accept(struct socket *lsock, struct socket **res);
-void fastecho_net_tune(struct socket *sock,
-		       const struct fastecho_net_opts *opts);
 void fastecho_net_set_rcvtimeo(struct socket *sock, long timeo);
+void fastecho_net_set_sndtimeo(struct socket *sock, long timeo);
 void fastecho_net_release_frag(void);
 int fastecho_net_recv(struct socket *sock, void *buf, size_t len);
 int fastecho_net_send_all(struct socket *sock, const void *buf, size_t len,

@@ -39,11 +39,13 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
+#include <net/sock.h>
 #include <uapi/linux/sched/types.h>
 
 #include "fastecho.h"
 #include "fastecho_net.h"
 #include "fastecho_source.h"
+#include "fastecho_trace.h"
 
 /*
  * Every connection starts with a small buffer inside its struct, enough
@@ -478,33 +480,33 @@ static int fastecho_conn_echo(struct fastecho_server *srv,
 static void fastecho_conn_account(struct fastecho_server *srv,
 				  struct fastecho_conn *conn, int err)
 {
+	bool teardown = !READ_ONCE(srv->running);
+
 	pr_debug("connection %u closed (%d): in %llu out %llu lost %llu\n",
 		 conn->st.id, err, conn->st.bytes_in, conn->st.bytes_out,
 		 conn->st.dropped);
-	if (!READ_ONCE(srv->running))
-		return;
+	trace_fastecho_end(conn->st.id, &conn->st.peer, err, teardown,
+			   conn->st.bytes_in, conn->st.bytes_out,
+			   conn->st.dropped, conn->st.born);
 
-	switch (err) {
-	case 0:
+	switch (fastecho_trace_end_reason(err, teardown)) {
+	case FASTECHO_END_EOF:
+	case FASTECHO_END_SHUTDOWN:
 		break;
-	case -EAGAIN:
+	case FASTECHO_END_IDLE_TIMEOUT:
 		atomic64_inc(&srv->idle_timeouts);
 		break;
-	case -ETIME:
+	case FASTECHO_END_SEND_TIMEOUT:
 		atomic64_inc(&srv->send_timeouts);
 		break;
-	case -ECONNRESET:
-	case -EPIPE:
-	case -ECONNABORTED:
+	case FASTECHO_END_RESET:
 		atomic64_inc(&srv->resets);
 		break;
-	case -ETIMEDOUT:
-	case -EHOSTUNREACH:
-	case -ENETUNREACH:
+	case FASTECHO_END_PEER_TIMEOUT:
 		/* What TCP reports once keepalive or user_timeout gives up. */
 		atomic64_inc(&srv->peer_timeouts);
 		break;
-	default:
+	case FASTECHO_END_ERROR:
 		atomic64_inc(&srv->errors);
 		pr_warn_ratelimited("connection %u from %pISpc: error %d\n",
 				    conn->st.id, &conn->st.peer, err);
@@ -551,6 +553,7 @@ static struct fastecho_conn *fastecho_conn_admit(struct fastecho_server *srv,
 static void fastecho_conn_refuse(struct fastecho_server *srv,
 				 const struct sockaddr_storage *peer, int why)
 {
+	trace_fastecho_refuse(peer, why);
 	if (why == -EMFILE) {
 		atomic64_inc(&srv->rejected);
 		return;
@@ -572,12 +575,6 @@ static void fastecho_conn_refuse(struct fastecho_server *srv,
 static void fastecho_conn_start(struct fastecho_server *srv,
 				struct socket *sock)
 {
-	struct fastecho_net_opts opts = {
-		.keepidle = srv->cfg.keepalive_idle,
-		.keepintvl = srv->cfg.keepalive_intvl,
-		.keepcnt = srv->cfg.keepalive_cnt,
-		.user_timeout = srv->cfg.user_timeout,
-	};
 	struct fastecho_conn_state st = {};
 	struct fastecho_conn *conn;
 	unsigned int idle;
@@ -599,10 +596,10 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 	idle = READ_ONCE(srv->limits.idle_timeout);
 	st.idle = idle ? (long)idle * HZ : MAX_SCHEDULE_TIMEOUT;
 	st.busy_wait = st.idle;
-	opts.send_timeout = idle;
-	fastecho_net_tune(sock, &opts);
-	if (idle)
+	if (idle) {
+		fastecho_net_set_sndtimeo(sock, st.idle);
 		fastecho_net_set_rcvtimeo(sock, st.idle);
+	}
 
 	if (!conn) {
 		conn = fastecho_conn_create(srv);
@@ -629,6 +626,7 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 	atomic64_inc(&srv->accepted);
 
 	pr_debug("connection %u from %pISpc\n", conn->st.id, &conn->st.peer);
+	trace_fastecho_accept(conn->st.id, &conn->st.peer, conn->task);
 	wake_up_process(conn->task);
 	return;
 
@@ -749,17 +747,27 @@ static void fastecho_wait_for_stop(void)
 	__set_current_state(TASK_RUNNING);
 }
 
-/* Create, bind and listen; with the default address, IPv6 else IPv4. */
+/*
+ * Create, bind and listen, with the default address IPv6 else IPv4, and
+ * set the options every accepted connection inherits.
+ */
 static int fastecho_listener_setup(struct fastecho_server *srv)
 {
+	struct fastecho_net_opts opts = {
+		.keepidle = srv->cfg.keepalive_idle,
+		.keepintvl = srv->cfg.keepalive_intvl,
+		.keepcnt = srv->cfg.keepalive_cnt,
+		.user_timeout = srv->cfg.user_timeout,
+	};
 	struct sockaddr_storage addr = srv->cfg.addr;
 	int err;
 
-	err = fastecho_net_listen(&srv->lsock, &addr, srv->cfg.backlog);
+	err = fastecho_net_listen(&srv->lsock, &addr, srv->cfg.backlog, &opts);
 	if (err == -EAFNOSUPPORT && srv->cfg.any) {
 		pr_info("no IPv6 in this kernel, listening on IPv4 only\n");
 		fastecho_net_ipv4_any(&addr);
-		err = fastecho_net_listen(&srv->lsock, &addr, srv->cfg.backlog);
+		err = fastecho_net_listen(&srv->lsock, &addr, srv->cfg.backlog,
+					  &opts);
 	}
 	if (err) {
 		if (err == -EADDRINUSE)
@@ -850,6 +858,7 @@ int fastecho_server_start(const struct fastecho_config *cfg,
 		goto out_not_running;
 	}
 	*bound = srv->bound;
+	trace_fastecho_server_start(sock_net(srv->lsock->sk), &srv->bound);
 	return 0;
 
 out_not_running:
@@ -923,6 +932,7 @@ void fastecho_server_stop(void)
 		fastecho_conn_free(srv, conn);
 	}
 
+	trace_fastecho_server_stop(sock_net(srv->lsock->sk), &srv->bound);
 	sock_release(srv->lsock);
 	srv->lsock = NULL;
 }

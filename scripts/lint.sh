@@ -23,7 +23,8 @@ kernel=${KERNEL:-6.1}
 
 cd "$root"
 sources=(fastecho_main.c fastecho_stats.c fastecho_thread.c fastecho_source.c
-	fastecho_source.h fastecho_net.c fastecho_net.h fastecho.h)
+	fastecho_source.h fastecho_net.c fastecho_net.h fastecho_trace.c
+	fastecho_trace.h fastecho.h)
 
 # --- checkpatch and .clang-format, cached from linux-source ----------------
 if [[ ! -x $lint/scripts/checkpatch.pl || ! -f $lint/.clang-format ]]; then

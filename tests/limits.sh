@@ -10,7 +10,7 @@ fe_case port_in_use "port_in_use: EADDRINUSE, nothing left behind"
 fe_case bad_params "bad_params: each bad value fails with EINVAL, bad runtime writes refused"
 fe_case spare_shrink "spare_shrink: lowering spare_threads retires spare threads at once"
 fe_case param_race "param_race: out-of-range writes refused while the module loads"
-fe_case max_conns_bound "max_conns_bound: more connections than the host has tasks or memory for refused"
+fe_case max_conns_bound "max_conns_bound: more connections than the host has tasks or memory for refused, at the measured cost per connection, spare threads counted"
 
 # Port held by a user-space listener: insmod must fail, leaving nothing.
 port_busy_check() {
@@ -217,8 +217,22 @@ t_param_race() {
 	touch $W/wstop
 }
 
+# host_bound PARAM...: the bound on max_conns that insmod with PARAM...,
+# then max_conns=1024 bufsize=4194304 (more connections than such buffers
+# fit in the guest) names in dmesg; "loaded" if it loaded.
+host_bound() {
+	dmesg_mark
+	if load "$@" max_conns=1024 bufsize=4194304; then
+		rmmod fastecho
+		echo loaded
+		return
+	fi
+	dmesg_new | sed -n 's/.*can give at most \([0-9]*\) with.*/\1/p' | tail -n 1
+}
+
 # Every connection is a task with a kernel stack and, when busy, a bufsize
-# buffer: max_conns may not promise more than the host has.
+# buffer and a send page, spare threads besides: max_conns may not promise
+# more than the host has.
 t_max_conns_bound() {
 	P=/sys/module/fastecho/parameters
 	pidmax=$(cat /proc/sys/kernel/pid_max)
@@ -248,4 +262,24 @@ t_max_conns_bound() {
 	fc_ok echo -n 1000 -t 20
 	unload_ok
 	[ -z "$bad" ] || fail "wrong handling:$bad"
+
+	# The bound counts what a connection is measured to cost besides its
+	# stack (24 KiB, and a 32 KiB send page when busy), and the spare
+	# threads: half the memory at no less than 16 KiB + 56 KiB + bufsize
+	# per connection, and fewer with 4096 spare threads than with none.
+	ram=$(($(awk '/MemTotal/ { print $2 }' /proc/meminfo) * 1024))
+	most=$((ram / 2 / (16384 + 57344 + 4194304)))
+	n0=$(host_bound spare_threads=0)
+	n1=$(host_bound spare_threads=4096)
+	diag "bound with bufsize=4194304: $n0 (spare_threads=0), $n1 (4096); half the memory at 16 KiB + 56 KiB + bufsize each: $most"
+	[ -n "$n0" ] && [ "$n0" != loaded ] && [ -n "$n1" ] && [ "$n1" != loaded ] ||
+		fail "no bound named in dmesg: '$n0' '$n1'"
+	[ "$n0" -le "$most" ] || fail "bound $n0 above $most: the measured cost per connection is not counted"
+	[ "$n1" -lt "$n0" ] || fail "bound $n1 with 4096 spare threads, $n0 without: spare threads not counted"
+	# At that bound, more spare threads do not fit.
+	load_ok spare_threads=0 max_conns="$n0" bufsize=4194304
+	echo 4096 > $P/spare_threads 2> /dev/null &&
+		fail "spare_threads=4096 taken with max_conns=$n0 (the bound without spare threads)"
+	[ "$(cat $P/spare_threads)" = 0 ] || fail "spare_threads $(cat $P/spare_threads) after a refused write"
+	unload_ok
 }

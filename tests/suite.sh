@@ -34,6 +34,8 @@ T=$(dirname "$0")
 . "$T/stats.sh"
 # shellcheck source=tests/zerocopy.sh
 . "$T/zerocopy.sh"
+# shellcheck source=tests/trace.sh
+. "$T/trace.sh"
 # shellcheck source=tests/leaks.sh
 . "$T/leaks.sh"
 
