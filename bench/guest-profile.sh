@@ -54,7 +54,10 @@
 #             client's RESULT, /proc/stat busy and idle ticks around the
 #             recording, then the shares of all samples by task and by
 #             task, object and symbol (top 150); no call chains (perf
-#             report of those is slow in the guest). Meant for an instruction-clock
+#             report of those is slow in the guest); jitter=N: the client
+#             spins 0..N-1 loops before each send (fastecho-bench -J), so
+#             that the samples do not lock onto the ping-pong's period.
+#             Meant for an instruction-clock
 #             guest (scripts/vm.sh --icount --perf), where cpu-clock
 #             samples by guest instructions: bench/perf-groups.awk turns
 #             the lines into instructions per echo by group
@@ -72,12 +75,13 @@ probes=1
 conns="1 32"
 servers="fastecho sockmap epoll"
 freq=9973
+jitter=0
 warm=1
 parts="sched spare bufsize nice batch busy frag bulk"
 for kv in "$@"; do
 	case "$kv" in
 	dur=* | parts=* | reps=* | mib=* | probes=* | conns=* | servers=* | \
-	freq=* | warm=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
+	freq=* | warm=* | jitter=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
 	*) echo "guest-profile: unknown argument $kv" >&2; exit 2 ;;
 	esac
 done
@@ -352,7 +356,7 @@ pp_perf() {
 	# enough for the whole recording: perf's process gets the CPU only
 	# when the ping-pong leaves it (lost samples are counted).
 	res=$(/fe/sbin/perf record -q -a -m 16384 -e cpu-clock -F "$freq" -o $p -- \
-		$bin/fastecho-bench -m pingpong -c "$2" -s 64 -w "$warm" -d "$dur" \
+		$bin/fastecho-bench -m pingpong -c "$2" -s 64 -J "$jitter" -w "$warm" -d "$dur" \
 		-T "$t" $host "$(port_of "$1")" 2>/dev/null | grep '^RESULT')
 	s1=$(awk '/^cpu / { printf "busy1=%d idle1=%d", $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
 	echo "PPERF $l ${res#RESULT }"

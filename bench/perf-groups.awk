@@ -17,6 +17,8 @@
 # msgs, measured without perf), or, without ref, of the profiled run itself
 # (1 / msgs_per_s, perf's own cost included). The groups are by symbol
 # name, first match wins (see group()); "other" is what no pattern names.
+# -v nouser=1 leaves the client's user-space samples out altogether (with
+# guest-profile.sh jitter=N they are mostly its spin loop).
 
 function group(sym, dso) {
 	if (dso !~ /kernel|\[fastecho\]/) return "user space"
@@ -70,6 +72,7 @@ BEGIN {
 	g = group(sym, dso)
 	if (comm == "swapper" && sym ~ /(safe_halt|default_idle|cpu_idle|do_idle|acpi_idle)/) { idlepct[lbl] += pct; next }
 	side = comm == "fastecho-bench" ? "client" : "server"
+	if (nouser && side == "client" && g == "user space") next
 	share[lbl, g, side] += pct
 	tot[lbl, side] += pct
 	groups[g] = 1

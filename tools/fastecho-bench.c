@@ -103,6 +103,7 @@ static struct {
 	bool stdin_hold;
 	bool no_probe;
 	unsigned int verify_every;	/* bulk: verify 1 block in N */
+	unsigned int jitter;		/* pingpong: spin 0..N-1 before a send */
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 } opt = {
@@ -537,6 +538,27 @@ static void pp_issue(struct conn *c, uint64_t now)
 	c->target += opt.size;
 }
 
+/*
+ * pingpong -J N: spin a pseudo-random 0..N-1 iterations. The ping-pong of
+ * an instruction-clock guest repeats to the instruction, and a sampling
+ * profiler's timer then locks onto it; this breaks the period, reproducibly.
+ */
+static void pp_jitter(void)
+{
+	static __thread uint32_t x = 0x9e3779b9u;
+	volatile uint32_t i;
+	uint32_t n;
+
+	if (opt.jitter <= 1)
+		return;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	n = x % opt.jitter;
+	for (i = 0; i < n; i++)
+		;
+}
+
 static void pp_readable(struct worker *w, struct conn *c)
 {
 	uint64_t now;
@@ -563,6 +585,7 @@ static void pp_readable(struct worker *w, struct conn *c)
 			continue;
 		pp_issue(c, now);
 	}
+	pp_jitter();
 	flush_out(w, c);
 }
 
@@ -839,6 +862,7 @@ static void usage(void)
 		"  -b MIB    MiB each way per connection (bulk) [16]\n"
 		"  -v N      bulk: verify 1 in N 64 KiB blocks, drop the rest\n"
 		"            unread (MSG_TRUNC) [1: verify all]\n"
+		"  -J N      pingpong: spin 0..N-1 loops before each send [0]\n"
 		"  -t N      threads [online CPUs, at most N connections]\n"
 		"  -T SEC    hard time limit for the whole run [depends on mode]\n"
 		"  -I        idle: also stop holding at EOF on stdin\n"
@@ -878,7 +902,7 @@ static void parse_args(int argc, char **argv)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "m:c:s:p:d:w:n:b:v:t:T:IEh")) != -1) {
+	while ((ch = getopt(argc, argv, "m:c:s:p:d:w:n:b:v:J:t:T:IEh")) != -1) {
 		switch (ch) {
 		case 'm':
 			if (!strcmp(optarg, "pingpong"))
@@ -913,6 +937,9 @@ static void parse_args(int argc, char **argv)
 		case 'b':
 			opt.bulk_bytes = (uint64_t)(parse_num(optarg, "-b") *
 						    1048576.0);
+			break;
+		case 'J':
+			opt.jitter = (unsigned int)parse_num(optarg, "-J");
 			break;
 		case 'v':
 			opt.verify_every = (unsigned int)parse_num(optarg, "-v");
