@@ -53,7 +53,7 @@
 #             warm=S (1), then dur): "PPERF" lines of the
 #             client's RESULT, /proc/stat busy and idle ticks around the
 #             recording, then the shares of all samples by task and by
-#             task, object and symbol (top 150); no call chains (perf
+#             task, object and symbol (the top rows=N, 150); no call chains (perf
 #             report of those is slow in the guest); jitter=N: the client
 #             spins 0..N-1 loops before each send (fastecho-bench -J), so
 #             that the samples do not lock onto the ping-pong's period.
@@ -76,12 +76,13 @@ conns="1 32"
 servers="fastecho sockmap epoll"
 freq=9973
 jitter=0
+rows=150
 warm=1
 parts="sched spare bufsize nice batch busy frag bulk"
 for kv in "$@"; do
 	case "$kv" in
 	dur=* | parts=* | reps=* | mib=* | probes=* | conns=* | servers=* | \
-	freq=* | warm=* | jitter=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
+	freq=* | warm=* | jitter=* | rows=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
 	*) echo "guest-profile: unknown argument $kv" >&2; exit 2 ;;
 	esac
 done
@@ -369,7 +370,7 @@ pp_perf() {
 	/fe/sbin/perf report -i $p --stdio --no-children --sort comm,dso,sym \
 		-g none 2>/dev/null | awk -v l="$l" '
 		/^# Samples/ { printf "PPERF %s samples %s\n", l, $3 }
-		/^ *[0-9.]+%/ && n++ < 150 {
+		/^ *[0-9.]+%/ && n++ < '"$rows"' {
 			s = $0; sub(/^ *[0-9.]+% +/, "", s); gsub(/  +/, " ", s)
 			printf "PPERF %s sym %s %s\n", l, $1, s }'
 	rm -f $p

@@ -22,7 +22,7 @@
 
 function group(sym, dso) {
 	if (dso !~ /kernel|\[fastecho\]/) return "user space"
-	if (dso ~ /\[fastecho\]/) return "fastecho's own code"
+	if (dso ~ /\[fastecho\]/ || sym ~ /^fastecho_/) return "fastecho's own code"
 	if (sym ~ /^(memset|__memset|clear_page|clear_user|__clear_user)/) return "memset and clear (rep stos)"
 	if (sym ~ /^(copy_user|_copy_to_iter|_copy_from_iter|copyin|copyout|memcpy|__memcpy|memmove|skb_copy_datagram|__skb_datagram_iter|simple_copy_to_iter|csum_partial_copy|copy_page)/) return "copy"
 	if (sym ~ /(sched_setscheduler|setscheduler|set_user_nice|sched_set_|__sched_setattr|check_class_changed|switched_to_|switched_from_|prio_changed|set_load_weight|reweight_task)/) return "scheduler policy calls"
@@ -76,8 +76,8 @@ BEGIN {
 	share[lbl, g, side] += pct
 	tot[lbl, side] += pct
 	groups[g] = 1
-	if (side == "server" && pct >= 0.7)
-		top[lbl] = top[lbl] sprintf("%s%s %.1f%%", top[lbl] == "" ? "" : ", ", sym, pct)
+	symsum[lbl, side, sym] += pct
+	if (!((lbl, side, sym) in symseen)) { symseen[lbl, side, sym] = 1; syms[lbl, side, ++nsyms[lbl, side]] = sym }
 }
 
 END {
@@ -105,6 +105,19 @@ END {
 			if (c + s < 0.05) continue
 			printf "  %-40s %8.1f %8.1f %10.0f %10.0f\n", g, c, s, c / 100 * npm, s / 100 * npm
 		}
-		printf "  top symbols outside the client task: %s\n", top[l]
+		for (k = 0; k < 2; k++) {
+			sd = k ? "server" : "client"
+			m = nsyms[l, sd]
+			for (i = 1; i <= m; i++) { ts[i] = syms[l, sd, i]; tv[i] = symsum[l, sd, ts[i]] }
+			for (i = 2; i <= m; i++)
+				for (j = i; j > 1 && tv[j - 1] < tv[j]; j--) {
+					t = tv[j]; tv[j] = tv[j - 1]; tv[j - 1] = t
+					t = ts[j]; ts[j] = ts[j - 1]; ts[j - 1] = t
+				}
+			out = ""
+			for (i = 1; i <= m && i <= 10; i++)
+				out = out sprintf("%s%s %.1f%%", i > 1 ? ", " : "", ts[i], tv[i] * 100 / b)
+			printf "  top symbols, %s: %s\n", sd == "client" ? "client task" : "the rest", out
+		}
 	}
 }
