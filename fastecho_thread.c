@@ -38,6 +38,7 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
+#include <linux/version.h>
 #include <linux/xarray.h>
 #include <net/sock.h>
 #include <uapi/linux/sched/types.h>
@@ -113,6 +114,7 @@ struct fastecho_conn_state {
  *           the listener after @st, with release semantics: the thread
  *           reads @st only once it sees @sock.
  * @bufsize: size of the big buffer
+ * @batched: the thread runs the SCHED_BATCH fastecho_conn_sched() set
  * @st:      the connection being served
  * @small:   echo buffer for small messages: an idle connection costs no
  *           more than this
@@ -122,6 +124,7 @@ struct fastecho_conn {
 	struct task_struct *task;
 	struct socket *sock;
 	unsigned int bufsize;
+	bool batched;
 	struct fastecho_conn_state st;
 	u8 small[FASTECHO_SMALL_BUF];
 };
@@ -359,6 +362,7 @@ static void fastecho_conn_busy(struct fastecho_conn *conn)
 /**
  * fastecho_conn_sched() - choose how the thread's next wakeup preempts
  * @srv:  the server
+ * @conn: this thread
  * @busy: the connection is new or has had data within FASTECHO_QUIET
  *
  * Data from a client wakes its connection thread, and a SCHED_NORMAL thread
@@ -376,10 +380,17 @@ static void fastecho_conn_busy(struct fastecho_conn *conn)
  * part of a round, and a crowd of idle connections closed at once (a
  * client exiting) must not wake up as runnable batch threads all together.
  *
- * Only a thread in SCHED_NORMAL or SCHED_BATCH is switched, keeping its
- * nice value: any other policy was chosen by an administrator, and stays.
+ * Only SCHED_NORMAL, and the SCHED_BATCH this function set itself
+ * (@conn->batched), are switched: any other policy, and a SCHED_BATCH set
+ * on a SCHED_NORMAL thread, was chosen by an administrator, and stays. A
+ * switch keeps what else the administrator chose: the nice value,
+ * reset-on-fork, and on 6.12 a custom time slice.
+ *
+ * Kept by measurement: under the instruction clock, batch_conns=2 against
+ * 0 takes 11 % less server CPU per message at 32 and at 1000 connections.
  */
-static void fastecho_conn_sched(struct fastecho_server *srv, bool busy)
+static void fastecho_conn_sched(struct fastecho_server *srv,
+				struct fastecho_conn *conn, bool busy)
 {
 	unsigned int from = READ_ONCE(srv->limits.batch_conns);
 	int policy = current->policy;
@@ -390,13 +401,20 @@ static void fastecho_conn_sched(struct fastecho_server *srv, bool busy)
 	bool batching = policy == SCHED_BATCH;
 	bool batch;
 
-	if (policy != SCHED_NORMAL && !batching)
+	if (policy != SCHED_NORMAL && !(batching && conn->batched))
 		return;
 	batch = busy && from && atomic_read(&srv->nr_active) >= from;
 	if (batch == batching)
 		return;
 	attr.sched_policy = batch ? SCHED_BATCH : SCHED_NORMAL;
-	sched_setattr_nocheck(current, &attr);
+	if (current->sched_reset_on_fork)
+		attr.sched_flags |= SCHED_FLAG_RESET_ON_FORK;
+#if KERNEL_VERSION(6, 12, 0) <= LINUX_VERSION_CODE
+	if (current->se.custom_slice)
+		attr.sched_runtime = current->se.slice;
+#endif
+	if (!sched_setattr_nocheck(current, &attr))
+		conn->batched = batch;
 }
 
 /**
@@ -430,7 +448,7 @@ static int fastecho_conn_echo(struct fastecho_server *srv,
 	int n, err;
 
 	while (!kthread_should_stop()) {
-		fastecho_conn_sched(srv, !st->quiet);
+		fastecho_conn_sched(srv, conn, !st->quiet);
 		buf = st->big ?: conn->small;
 		len = st->big ? conn->bufsize : sizeof(conn->small);
 		if (zerocopy)

@@ -5,7 +5,7 @@
 # Sourced by suite.sh, after lib.sh.
 
 fe_case sched "sched: busy connection threads SCHED_BATCH from batch_conns connections, quiet ones not"
-fe_case sched_admin "sched_admin: a SCHED_FIFO or SCHED_IDLE policy set with chrt survives traffic"
+fe_case sched_admin "sched_admin: SCHED_FIFO, SCHED_IDLE, reset-on-fork and a SCHED_BATCH set with chrt survive traffic"
 
 # sched_policies: the scheduling policy (0 SCHED_NORMAL, 3 SCHED_BATCH) of
 # every live connection's thread, in connection order, on one line.
@@ -89,8 +89,16 @@ sched_set() {
 		/proc/net/fastecho) || fail "fechrt $1 $2 failed"
 }
 
-# The module switches only between SCHED_NORMAL and SCHED_BATCH: a policy
-# an administrator chose stays, however the connection behaves.
+# sched_flags: "fechrt get" of every live connection's thread, on one line.
+sched_flags() {
+	# shellcheck disable=SC2046
+	/fe/bin/fechrt get $(awk 'hdr { print $6 } $1 == "id" { hdr = 1 }' \
+		/proc/net/fastecho) | tr '\n' ' '
+}
+
+# The module switches only between SCHED_NORMAL and its own SCHED_BATCH: a
+# policy an administrator chose stays, however the connection behaves, and
+# so does the reset-on-fork flag when the module switches.
 t_sched_admin() {
 	load_ok
 	P=/sys/module/fastecho/parameters
@@ -98,20 +106,39 @@ t_sched_admin() {
 	ready_or_fail sa $W/ready 50
 	sleep 1
 	diag "4 streams: policies $(sched_policies)"
-	for pw in "fifo 10 1" "idle 0 5" "other 0 3"; do
+	for pw in "fifo 10 1" "idle 0 5" "other+rof 0 3"; do
 		# shellcheck disable=SC2086
 		set -- $pw
 		sched_set "$1" "$2"
 		# An administrator's policy must survive 3 s of traffic; after
 		# "other", fastecho's own choice (batch) comes back, in time.
 		sleep 3
-		[ "$1" = other ] && wait_until 30 policies_match "$3 $3 $3 $3 "
+		[ "$1" = other+rof ] && wait_until 30 policies_match "$3 $3 $3 $3 "
 		got=$(sched_policies)
 		diag "after fechrt $1 $2 and 3 s of traffic: policies $got"
 		[ "$got" = "$3 $3 $3 $3 " ] ||
 			{ touch $W/stop; fail "policies '$got' after fechrt $1 and traffic, want $3 each"; }
 	done
+	got=$(sched_flags)
+	diag "after fechrt other+rof, switched back to batch by fastecho: $got"
+	[ "$got" = "batch+rof batch+rof batch+rof batch+rof " ] ||
+		{ touch $W/stop; fail "'$got' after fastecho's switch, want batch+rof each: reset-on-fork lost"; }
 	touch $W/stop
 	fc_wait sa > /dev/null || fail "stream client: $(tail -n 1 $W/sa.out)"
+	wait_until 30 stat_is active 0 || fail "active $(stat_get active) after the streams"
+
+	# One stream: fastecho wants SCHED_NORMAL for it (batch_conns=2), and
+	# leaves alone a SCHED_BATCH an administrator set.
+	rm -f $W/ready $W/stop
+	fc_bg sb stream -c 1 -r $W/ready -u $W/stop -t 60
+	ready_or_fail sb $W/ready 50
+	sleep 1
+	sched_set batch 0
+	sleep 3
+	got=$(sched_policies)
+	diag "1 stream, fechrt batch and 3 s of traffic: policies $got"
+	touch $W/stop
+	fc_wait sb > /dev/null || fail "stream client: $(tail -n 1 $W/sb.out)"
+	[ "$got" = "3 " ] || fail "policy '$got' after fechrt batch on a lone stream, want 3 (the administrator's)"
 	unload_ok
 }
