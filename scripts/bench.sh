@@ -364,28 +364,34 @@ for ((i = 1; i <= repeat; i++)); do
 	[[ $rc == 0 ]] || echo "HOST status=$rc" >>"${metas[i - 1]}"
 done
 # --- Medians ----------------------------------------------------------------------
+# An awk function for the awk programs below: median(v, n), the median of
+# v[0] to v[n - 1], n > 0, which it sorts in place (an insertion sort: a
+# handful of rounds).
+awk_median='
+function median(v, n,    i, j, t) {
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+		}
+	return n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2
+}'
+
 # median WORKLOAD SERVER COLUMN: the median over rounds, empty if none.
 median() {
-	awk -F, -v w="$1" -v s="$2" -v col="$3" '
+	awk -F, -v w="$1" -v s="$2" -v col="$3" "$awk_median"'
 		NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) k = i
 			if (!k) exit
 			next }
 		$2 == w && $3 == s && $k != "" { v[n++] = $k + 0 }
 		END {
 			if (!n) exit
-			# insertion sort: a handful of rounds
-			for (i = 1; i < n; i++)
-				for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
-					t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
-				}
-			m = n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2
-			print m
+			print median(v, n)
 		}' "$csv"
 }
 
 # Per-connection memory of an idle row: expression over columns, median.
 idle_median() {
-	awk -F, -v s="$1" -v what="$2" '
+	awk -F, -v s="$1" -v what="$2" "$awk_median"'
 		NR == 1 { for (i = 1; i <= NF; i++) k[$i] = i; next }
 		$2 == "idle" && $3 == s && $k["ok"] > 0 {
 			ok = $k["ok"]
@@ -399,11 +405,7 @@ idle_median() {
 		}
 		END {
 			if (!n) exit
-			for (i = 1; i < n; i++)
-				for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
-					t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
-				}
-			print n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2
+			print median(v, n)
 		}' "$csv"
 }
 
@@ -493,7 +495,7 @@ metric_name() {
 # per_round WORKLOAD METRIC: fastecho / fastecho-ab in each round that has
 # both: "MEDIAN | R1, R2, ..." (two table cells).
 per_round() {
-	awk -F, -v w="$1" -v col="$2" '
+	awk -F, -v w="$1" -v col="$2" "$awk_median"'
 		NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) k = i; next }
 		$2 == w && $3 == "fastecho" && $k != "" { f[$1] = $k }
 		$2 == w && $3 == "fastecho-ab" && $k != "" { a[$1] = $k }
@@ -504,11 +506,7 @@ per_round() {
 					all = all sprintf("%s%.2f", n > 1 ? ", " : "", f[r] / a[r])
 				}
 			if (!n) { print "- | -"; exit }
-			for (i = 1; i < n; i++)
-				for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
-					t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
-				}
-			printf "%.2f | %s\n", n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2, all
+			printf "%.2f | %s\n", median(v, n), all
 		}' "$csv"
 }
 
@@ -519,7 +517,7 @@ per_round() {
 # busy, the guest's busy share of the window in %. Empty when the rounds have
 # no CPU fields (runs from before they existed).
 cpu_median() {
-	awk -F, -v w="$1" -v s="$2" -v what="$3" '
+	awk -F, -v w="$1" -v s="$2" -v what="$3" "$awk_median"'
 		NR == 1 { for (i = 1; i <= NF; i++) k[$i] = i
 			if (!k["busy_s"]) exit
 			next }
@@ -535,11 +533,7 @@ cpu_median() {
 		}
 		END {
 			if (!n) exit
-			for (i = 1; i < n; i++)
-				for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
-					t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
-				}
-			print n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2
+			print median(v, n)
 		}' "$csv"
 }
 
@@ -869,21 +863,17 @@ clock_section() {
 			"has 2: \`--smp 2\`). The suite only checks that it ends (it" \
 			"did not hang); the goal, under 2 s, is measured here."
 		echo
-		awk -F, -v goal=2 '
+		awk -F, -v goal=2 "$awk_median"'
 			NR == 1 { for (i = 1; i <= NF; i++) k[$i] = i; next }
 			$2 == "rmmod" && $k["ok"] == 1 { v[n++] = $k["secs"] + 0; c = $k["conns"] }
 			$2 == "rmmod" && $k["ok"] != 1 { bad++ }
 			END {
-				for (i = 1; i < n; i++)
-					for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
-						t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
-					}
+				m = n ? median(v, n) : 0
 				all = ""
 				for (i = 0; i < n; i++) all = all (i ? ", " : "") sprintf("%.2f", v[i])
 				print "| runs | connections open | median | worst | goal | median vs goal | worst vs goal | every run, sorted (s) |"
 				print "|---:|---:|---:|---:|---:|---|---|---|"
 				if (!n) { printf "| 0 | - | - | - | < %d s | not measured | not measured | %d failed |\n", goal, bad; exit }
-				m = n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2
 				w = v[n - 1]
 				vm = m < goal ? "met" : sprintf("missed by %.2f s", m - goal)
 				vw = w < goal ? "met" : sprintf("missed by %.2f s", w - goal)

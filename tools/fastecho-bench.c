@@ -383,17 +383,17 @@ static bool verify(struct worker *w, struct conn *c, const uint8_t *buf,
 	return true;
 }
 
-/* Receive whatever is there (at most 'cap' bytes), verify it.
- * Returns bytes received, 0 on would-block, -1 after killing the conn.
+/* recv() at most 'cap' bytes into w->rbuf with 'flags'.
+ * Returns bytes received, 0 on would-block, -1 after killing the conn
+ * (error or EOF).
  */
-static ssize_t recv_verify(struct worker *w, struct conn *c, size_t cap)
+static ssize_t recv_some(struct worker *w, struct conn *c, size_t cap,
+			 int flags)
 {
 	ssize_t n;
 
-	if (cap > IO_CHUNK)
-		cap = IO_CHUNK;
 	do
-		n = recv(c->fd, w->rbuf, cap, 0);
+		n = recv(c->fd, w->rbuf, cap, flags);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		if (errno == EAGAIN)
@@ -407,6 +407,21 @@ static ssize_t recv_verify(struct worker *w, struct conn *c, size_t cap)
 		conn_kill(w, c);
 		return -1;
 	}
+	return n;
+}
+
+/* Receive whatever is there (at most 'cap' bytes), verify it.
+ * Returns bytes received, 0 on would-block, -1 after killing the conn.
+ */
+static ssize_t recv_verify(struct worker *w, struct conn *c, size_t cap)
+{
+	ssize_t n;
+
+	if (cap > IO_CHUNK)
+		cap = IO_CHUNK;
+	n = recv_some(w, c, cap, 0);
+	if (n <= 0)
+		return n;
 	if (!verify(w, c, w->rbuf, (size_t)n)) {
 		conn_kill(w, c);
 		return -1;
@@ -445,21 +460,9 @@ static ssize_t bulk_recv(struct worker *w, struct conn *c)
 	while (end - c->rcvd < (4u << 20) && !bulk_block_checked(end / IO_CHUNK))
 		end += IO_CHUNK;
 	cap = end - c->rcvd > (4u << 20) ? 4u << 20 : (size_t)(end - c->rcvd);
-	do
-		n = recv(c->fd, w->rbuf, cap, MSG_TRUNC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		if (errno == EAGAIN)
-			return 0;
-		report_error(w, c, "recv", errno);
-		conn_kill(w, c);
-		return -1;
-	}
-	if (n == 0) {
-		report_error(w, c, "unexpected EOF from server", 0);
-		conn_kill(w, c);
-		return -1;
-	}
+	n = recv_some(w, c, cap, MSG_TRUNC);
+	if (n <= 0)
+		return n;
 	if (c->rcvd + (uint64_t)n > c->sent) {
 		report_error(w, c, "server sent more bytes than it got", 0);
 		conn_kill(w, c);
