@@ -94,10 +94,11 @@ rows=150
 warm=1
 parts="sched spare bufsize nice batch busy frag bulk"
 durs="0.25 1.25"
+latfns=""
 for kv in "$@"; do
 	case "$kv" in
 	dur=* | parts=* | reps=* | mib=* | probes=* | conns=* | servers=* | \
-	freq=* | warm=* | jitter=* | rows=* | durs=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
+	freq=* | warm=* | jitter=* | rows=* | durs=* | latfns=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
 	*) echo "guest-profile: unknown argument $kv" >&2; exit 2 ;;
 	esac
 done
@@ -407,13 +408,15 @@ sock_def_readable sk_stream_write_space try_to_wake_up schedule
 __mod_timer hrtimer_start_range_ns __sk_mem_raise_allocated
 __sk_mem_reduce_allocated skb_release_data __kfree_skb
 kfree_skb_reason tcp_event_data_recv __tcp_ack_snd_check
-tcp_rcv_space_adjust tcp_stream_alloc_skb tcp_mstamp_refresh"
+tcp_rcv_space_adjust tcp_stream_alloc_skb tcp_mstamp_refresh
+schedule_timeout try_to_del_timer_sync lock_sock_nested release_sock
+wait_woken woken_wake_function ep_poll_callback tcp_poll"
 pc_on=""
 
 pc_probes_on() {
 	pc_on=""
-	[ "$probes" = 1 ] || return 0
 	echo >$tr/kprobe_events
+	[ "$probes" = 1 ] || { pc_lat_on; return 0; }
 	for f in $pc_kprobes; do
 		# one at a time: a function the kernel inlined is skipped
 		echo "p:pc_$f $f" >>$tr/kprobe_events 2>/dev/null &&
@@ -426,12 +429,63 @@ pc_probes_on() {
 		echo 'hist:keys=common_pid.execname:vals=hitcount:size=256' \
 			>$tr/events/$e/trigger
 	done
+	pc_lat_on
+}
+
+# latfns=F...: the guest time from entry to return of each function F
+# (instructions, on the instruction clock, the probes' own included), summed
+# by task kind: a kprobe and a kretprobe per function, the entry's
+# timestamp kept by pid, a synthetic event per return with the difference
+# (F must not nest within itself in one task)
+pc_lat=""
+pc_lat_on() {
+	pc_lat=""
+	for f in $latfns; do
+		echo "lat_$f u64 lat" >>$tr/synthetic_events || continue
+		echo "p:li_$f $f" >>$tr/kprobe_events &&
+			echo "r4096:lo_$f $f" >>$tr/kprobe_events || continue
+		echo 'hist:keys=common_pid:ts0=common_timestamp' \
+			>$tr/events/kprobes/li_$f/trigger
+		echo "hist:keys=common_pid:lat=common_timestamp-\$ts0:onmatch(kprobes.li_$f).trace(lat_$f,\$lat)" \
+			>$tr/events/kprobes/lo_$f/trigger
+		echo 'hist:keys=common_pid.execname:vals=hitcount,lat:size=256' \
+			>$tr/events/synthetic/lat_$f/trigger
+		pc_lat="$pc_lat $f"
+	done
+}
+
+# " lat_F_KIND=ns n_F_KIND=calls", then the latency events dropped
+pc_lat_off() {
+	for f in $pc_lat; do
+		awk -v f="$f" '/common_pid:/ {
+			comm = $0; sub(/.*common_pid: */, "", comm); sub(/ *\[.*/, "", comm)
+			n = $0; sub(/.*hitcount: */, "", n); sub(/ .*/, "", n)
+			v = $0; sub(/.*lat: */, "", v); sub(/ .*/, "", v)
+			k = "other"
+			if (comm == "fastecho-bench") k = "cli"
+			else if (comm ~ /^fastecho\/[0-9]/ || comm ~ /^echo-/) k = "srv"
+			c[k] += n; l[k] += v
+		}
+		END { for (k in c) printf " lat_%s_%s=%d n_%s_%s=%d", f, k, l[k], f, k, c[k] }' \
+			$tr/events/synthetic/lat_$f/hist
+		echo '!hist:keys=common_pid.execname:vals=hitcount,lat:size=256' \
+			>$tr/events/synthetic/lat_$f/trigger
+		echo "!hist:keys=common_pid:lat=common_timestamp-\$ts0:onmatch(kprobes.li_$f).trace(lat_$f,\$lat)" \
+			>$tr/events/kprobes/lo_$f/trigger
+		echo '!hist:keys=common_pid:ts0=common_timestamp' \
+			>$tr/events/kprobes/li_$f/trigger
+	done
+	echo >$tr/kprobe_events
+	for f in $pc_lat; do
+		echo "!lat_$f u64 lat" >>$tr/synthetic_events
+	done
+	pc_lat=""
 }
 
 # " EVENT_KIND=count" for KIND client (fastecho-bench), server (fastecho/N
 # or echo-*), other (idle, kworkers, ksoftirqd, ...), and drop the triggers
 pc_probes_off() {
-	[ "$probes" = 1 ] || return 0
+	[ "$probes" = 1 ] || { pc_lat_off; return 0; }
 	for e in $pc_on; do
 		awk -v e="${e#*/}" '/common_pid:/ {
 			comm = $0; sub(/.*common_pid: */, "", comm); sub(/ *\[.*/, "", comm)
@@ -446,7 +500,7 @@ pc_probes_off() {
 		echo '!hist:keys=common_pid.execname:vals=hitcount:size=256' \
 			>$tr/events/$e/trigger
 	done
-	echo >$tr/kprobe_events
+	pc_lat_off
 }
 
 # every field of /proc/net/snmp's Tcp and /proc/net/netstat's TcpExt,
