@@ -74,7 +74,14 @@
 #             figures are (count2 - count1) / (msgs2 - msgs1), so that the
 #             connects, the warm-up and the closes cancel out (the
 #             instruction clock repeats them to the instruction). "PPCOUNT
-#             raw" lines per run, one "PPCOUNT per_msg" line per pair
+#             raw" lines per run, one "PPCOUNT per_msg" line per pair;
+#             tps=, kps=: other tracepoints (group/name) and kprobed
+#             functions than the defaults (fewer probes disturb the timing
+#             less); latfns=F...: also the guest time from entry to
+#             return of each function F, summed by task kind (kprobe,
+#             kretprobe and a synthetic event: some 5000 instructions a
+#             call of their own, 1500 of them inside the span; F must not
+#             nest in itself), probes=0: only those and the /proc counters
 # Output: one "PROF ..." line of key=value pairs per measurement. The
 # *_per_msg values divide counters taken over the whole client run (warm-up
 # included) by the messages of the measured window: scale them by
@@ -95,10 +102,13 @@ warm=1
 parts="sched spare bufsize nice batch busy frag bulk"
 durs="0.25 1.25"
 latfns=""
+tps=""
+kps=""
 for kv in "$@"; do
 	case "$kv" in
 	dur=* | parts=* | reps=* | mib=* | probes=* | conns=* | servers=* | \
-	freq=* | warm=* | jitter=* | rows=* | durs=* | latfns=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
+	freq=* | warm=* | jitter=* | rows=* | durs=* | latfns=* | \
+	tps=* | kps=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
 	*) echo "guest-profile: unknown argument $kv" >&2; exit 2 ;;
 	esac
 done
@@ -417,16 +427,16 @@ pc_probes_on() {
 	pc_on=""
 	echo >$tr/kprobe_events
 	[ "$probes" = 1 ] || { pc_lat_on; return 0; }
-	for f in $pc_kprobes; do
+	for f in ${kps:-$pc_kprobes}; do
 		# one at a time: a function the kernel inlined is skipped
 		echo "p:pc_$f $f" >>$tr/kprobe_events 2>/dev/null &&
 			pc_on="$pc_on kprobes/pc_$f"
 	done
-	for e in $pc_tps; do
+	for e in ${tps:-$pc_tps}; do
 		[ -d $tr/events/$e ] && pc_on="$pc_on $e"
 	done
 	for e in $pc_on; do
-		echo 'hist:keys=common_pid.execname:vals=hitcount:size=256' \
+		echo 'hist:keys=common_pid.execname:vals=hitcount:size=4096' \
 			>$tr/events/$e/trigger
 	done
 	pc_lat_on
@@ -444,11 +454,11 @@ pc_lat_on() {
 		echo "lat_$f u64 lat" >>$tr/synthetic_events || continue
 		echo "p:li_$f $f" >>$tr/kprobe_events &&
 			echo "r4096:lo_$f $f" >>$tr/kprobe_events || continue
-		echo 'hist:keys=common_pid:ts0=common_timestamp' \
+		echo 'hist:keys=common_pid:ts0=common_timestamp:size=4096' \
 			>$tr/events/kprobes/li_$f/trigger
 		echo "hist:keys=common_pid:lat=common_timestamp-\$ts0:onmatch(kprobes.li_$f).trace(lat_$f,\$lat)" \
 			>$tr/events/kprobes/lo_$f/trigger
-		echo 'hist:keys=common_pid.execname:vals=hitcount,lat:size=256' \
+		echo 'hist:keys=common_pid.execname:vals=hitcount,lat:size=4096' \
 			>$tr/events/synthetic/lat_$f/trigger
 		pc_lat="$pc_lat $f"
 	done
@@ -466,13 +476,13 @@ pc_lat_off() {
 			else if (comm ~ /^fastecho\/[0-9]/ || comm ~ /^echo-/) k = "srv"
 			c[k] += n; l[k] += v
 		}
-		END { for (k in c) printf " lat_%s_%s=%d n_%s_%s=%d", f, k, l[k], f, k, c[k] }' \
+		END { for (k in c) printf " lat_%s_%s=%.0f n_%s_%s=%d", f, k, l[k], f, k, c[k] }' \
 			$tr/events/synthetic/lat_$f/hist
-		echo '!hist:keys=common_pid.execname:vals=hitcount,lat:size=256' \
+		echo '!hist:keys=common_pid.execname:vals=hitcount,lat:size=4096' \
 			>$tr/events/synthetic/lat_$f/trigger
 		echo "!hist:keys=common_pid:lat=common_timestamp-\$ts0:onmatch(kprobes.li_$f).trace(lat_$f,\$lat)" \
 			>$tr/events/kprobes/lo_$f/trigger
-		echo '!hist:keys=common_pid:ts0=common_timestamp' \
+		echo '!hist:keys=common_pid:ts0=common_timestamp:size=4096' \
 			>$tr/events/kprobes/li_$f/trigger
 	done
 	echo >$tr/kprobe_events
@@ -497,7 +507,7 @@ pc_probes_off() {
 		}
 		END { sub(/^pc_/, "", e); for (k in c) printf " %s_%s=%d", e, k, c[k] }' \
 			$tr/events/$e/hist
-		echo '!hist:keys=common_pid.execname:vals=hitcount:size=256' \
+		echo '!hist:keys=common_pid.execname:vals=hitcount:size=4096' \
 			>$tr/events/$e/trigger
 	done
 	pc_lat_off
@@ -538,7 +548,7 @@ pc_run() {
 		}
 		printf "PPCOUNT raw %s%s", l, r
 		for (i = 1; i <= n; i++) if (b[o[i]] - a[o[i]] != 0)
-			printf " %s=%d", o[i], b[o[i]] - a[o[i]]
+			printf " %s=%.0f", o[i], b[o[i]] - a[o[i]]
 		for (i = 1; i <= ne; i++) printf " %s", e[i]
 		printf "\n"
 	}'
