@@ -56,7 +56,9 @@
 #             task, object and symbol (the top rows=N, 150); no call chains (perf
 #             report of those is slow in the guest); jitter=N: the client
 #             spins 0..N-1 loops before each send (fastecho-bench -J), so
-#             that the samples do not lock onto the ping-pong's period.
+#             that the samples do not lock onto the ping-pong's period;
+#             psort=KEYS: perf report's --sort for the symbol lines
+#             (comm,dso,sym; dso,sym sums 1000 connection threads)
 #             Meant for an instruction-clock
 #             guest (scripts/vm.sh --icount --perf), where cpu-clock
 #             samples by guest instructions: bench/perf-groups.awk turns
@@ -104,11 +106,12 @@ durs="0.25 1.25"
 latfns=""
 tps=""
 kps=""
+psort=comm,dso,sym
 for kv in "$@"; do
 	case "$kv" in
 	dur=* | parts=* | reps=* | mib=* | probes=* | conns=* | servers=* | \
 	freq=* | warm=* | jitter=* | rows=* | durs=* | latfns=* | \
-	tps=* | kps=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
+	tps=* | kps=* | psort=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
 	*) echo "guest-profile: unknown argument $kv" >&2; exit 2 ;;
 	esac
 done
@@ -393,7 +396,7 @@ pp_perf() {
 	/fe/sbin/perf report -i $p --stdio --no-children --sort comm 2>/dev/null |
 		awk -v l="$l" '/^ *[0-9.]+%/ && n++ < 10 {
 			printf "PPERF %s task %s %s\n", l, $1, $2 }'
-	/fe/sbin/perf report -i $p --stdio --no-children --sort comm,dso,sym \
+	/fe/sbin/perf report -i $p --stdio --no-children --sort "$psort" \
 		-g none 2>/dev/null | awk -v l="$l" '
 		/^# Samples/ { printf "PPERF %s samples %s\n", l, $3 }
 		/^ *[0-9.]+%/ && n++ < '"$rows"' {
@@ -425,6 +428,8 @@ pc_on=""
 
 pc_probes_on() {
 	pc_on=""
+	# the task names of 1000 connection threads (128 by default)
+	echo 4096 >$tr/saved_cmdlines_size
 	echo >$tr/kprobe_events
 	[ "$probes" = 1 ] || { pc_lat_on; return 0; }
 	for f in ${kps:-$pc_kprobes}; do
