@@ -56,11 +56,34 @@
 #             task, object and symbol (the top rows=N, 150); no call chains (perf
 #             report of those is slow in the guest); jitter=N: the client
 #             spins 0..N-1 loops before each send (fastecho-bench -J), so
-#             that the samples do not lock onto the ping-pong's period.
+#             that the samples do not lock onto the ping-pong's period;
+#             psort=KEYS: perf report's --sort for the symbol lines
+#             (comm,dso,sym; dso,sym sums 1000 connection threads)
 #             Meant for an instruction-clock
 #             guest (scripts/vm.sh --icount --perf), where cpu-clock
 #             samples by guest instructions: bench/perf-groups.awk turns
 #             the lines into instructions per echo by group
+#   ppcount   ping-pong 64 B at conns=N... (1 32) against servers=...
+#             (e.g. "fastecho epoll"), per echoed message: every nonzero delta
+#             of /proc/net/snmp Tcp and /proc/net/netstat TcpExt (segments
+#             in and out, delayed ACKs, ...), /proc/softirqs, and (probes=1)
+#             counts of tracepoints (sched, timer, irq, kmem, skb, net) and
+#             kprobes (TCP transmit, ACK, receive, timer, skb and wakeup
+#             functions; see pc_kprobes) by task kind (client, server,
+#             other), from ftrace hist triggers: no perf needed. Each
+#             server and conns runs twice, with dur=D1 and dur=D2 (durs,
+#             "0.25 1.25") after the same warm-up (warm): the per-message
+#             figures are (count2 - count1) / (msgs2 - msgs1), so that the
+#             connects, the warm-up and the closes cancel out (the
+#             instruction clock repeats them to the instruction). "PPCOUNT
+#             raw" lines per run, one "PPCOUNT per_msg" line per pair;
+#             tps=, kps=: other tracepoints (group/name) and kprobed
+#             functions than the defaults (fewer probes disturb the timing
+#             less); latfns=F...: also the guest time from entry to
+#             return of each function F, summed by task kind (kprobe,
+#             kretprobe and a synthetic event: some 5000 instructions a
+#             call of their own, 1500 of them inside the span; F must not
+#             nest in itself), probes=0: only those and the /proc counters
 # Output: one "PROF ..." line of key=value pairs per measurement. The
 # *_per_msg values divide counters taken over the whole client run (warm-up
 # included) by the messages of the measured window: scale them by
@@ -79,10 +102,16 @@ jitter=0
 rows=150
 warm=1
 parts="sched spare bufsize nice batch busy frag bulk"
+durs="0.25 1.25"
+latfns=""
+tps=""
+kps=""
+psort=comm,dso,sym
 for kv in "$@"; do
 	case "$kv" in
 	dur=* | parts=* | reps=* | mib=* | probes=* | conns=* | servers=* | \
-	freq=* | warm=* | jitter=* | rows=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
+	freq=* | warm=* | jitter=* | rows=* | durs=* | latfns=* | \
+	tps=* | kps=* | psort=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
 	*) echo "guest-profile: unknown argument $kv" >&2; exit 2 ;;
 	esac
 done
@@ -367,13 +396,200 @@ pp_perf() {
 	/fe/sbin/perf report -i $p --stdio --no-children --sort comm 2>/dev/null |
 		awk -v l="$l" '/^ *[0-9.]+%/ && n++ < 10 {
 			printf "PPERF %s task %s %s\n", l, $1, $2 }'
-	/fe/sbin/perf report -i $p --stdio --no-children --sort comm,dso,sym \
+	/fe/sbin/perf report -i $p --stdio --no-children --sort "$psort" \
 		-g none 2>/dev/null | awk -v l="$l" '
 		/^# Samples/ { printf "PPERF %s samples %s\n", l, $3 }
 		/^ *[0-9.]+%/ && n++ < '"$rows"' {
 			s = $0; sub(/^ *[0-9.]+% +/, "", s); gsub(/  +/, " ", s)
 			printf "PPERF %s sym %s %s\n", l, $1, s }'
 	rm -f $p
+}
+
+# ppcount: tracepoints and kprobes counted by task (hist triggers)
+pc_tps="sched/sched_switch sched/sched_wakeup sched/sched_waking
+timer/timer_start timer/timer_expire_entry timer/hrtimer_start
+timer/hrtimer_expire_entry irq/softirq_raise irq/softirq_entry
+kmem/mm_page_alloc kmem/kmalloc kmem/kmem_cache_alloc skb/consume_skb
+skb/kfree_skb net/netif_rx tcp/tcp_rcv_space_adjust"
+pc_kprobes="__tcp_transmit_skb __tcp_send_ack tcp_send_delayed_ack
+tcp_delack_timer tcp_delack_timer_handler tcp_write_timer __alloc_skb
+tcp_v4_rcv tcp_rcv_established tcp_ack tcp_data_queue tcp_cleanup_rbuf
+tcp_write_xmit tcp_push sk_reset_timer tcp_rearm_rto
+tcp_schedule_loss_probe tcp_recvmsg tcp_sendmsg sk_wait_data
+tcp_add_backlog __release_sock tcp_release_cb tcp_check_space
+sock_def_readable sk_stream_write_space try_to_wake_up schedule
+__mod_timer hrtimer_start_range_ns __sk_mem_raise_allocated
+__sk_mem_reduce_allocated skb_release_data __kfree_skb
+kfree_skb_reason tcp_event_data_recv __tcp_ack_snd_check
+tcp_rcv_space_adjust tcp_stream_alloc_skb tcp_mstamp_refresh
+schedule_timeout try_to_del_timer_sync lock_sock_nested release_sock
+wait_woken woken_wake_function ep_poll_callback tcp_poll"
+pc_on=""
+
+pc_probes_on() {
+	pc_on=""
+	# the task names of 1000 connection threads (128 by default)
+	echo 4096 >$tr/saved_cmdlines_size
+	echo >$tr/kprobe_events
+	[ "$probes" = 1 ] || { pc_lat_on; return 0; }
+	for f in ${kps:-$pc_kprobes}; do
+		# one at a time: a function the kernel inlined is skipped
+		echo "p:pc_$f $f" >>$tr/kprobe_events 2>/dev/null &&
+			pc_on="$pc_on kprobes/pc_$f"
+	done
+	for e in ${tps:-$pc_tps}; do
+		[ -d $tr/events/$e ] && pc_on="$pc_on $e"
+	done
+	for e in $pc_on; do
+		echo 'hist:keys=common_pid.execname:vals=hitcount:size=4096' \
+			>$tr/events/$e/trigger
+	done
+	pc_lat_on
+}
+
+# latfns=F...: the guest time from entry to return of each function F
+# (instructions, on the instruction clock, the probes' own included), summed
+# by task kind: a kprobe and a kretprobe per function, the entry's
+# timestamp kept by pid, a synthetic event per return with the difference
+# (F must not nest within itself in one task)
+pc_lat=""
+pc_lat_on() {
+	pc_lat=""
+	for f in $latfns; do
+		echo "lat_$f u64 lat" >>$tr/synthetic_events || continue
+		echo "p:li_$f $f" >>$tr/kprobe_events &&
+			echo "r4096:lo_$f $f" >>$tr/kprobe_events || continue
+		echo 'hist:keys=common_pid:ts0=common_timestamp:size=4096' \
+			>$tr/events/kprobes/li_$f/trigger
+		echo "hist:keys=common_pid:lat=common_timestamp-\$ts0:onmatch(kprobes.li_$f).trace(lat_$f,\$lat)" \
+			>$tr/events/kprobes/lo_$f/trigger
+		echo 'hist:keys=common_pid.execname:vals=hitcount,lat:size=4096' \
+			>$tr/events/synthetic/lat_$f/trigger
+		pc_lat="$pc_lat $f"
+	done
+}
+
+# " lat_F_KIND=ns n_F_KIND=calls", then the latency events dropped
+pc_lat_off() {
+	for f in $pc_lat; do
+		awk -v f="$f" '/common_pid:/ {
+			comm = $0; sub(/.*common_pid: */, "", comm); sub(/ *\[.*/, "", comm)
+			n = $0; sub(/.*hitcount: */, "", n); sub(/ .*/, "", n)
+			v = $0; sub(/.*lat: */, "", v); sub(/ .*/, "", v)
+			k = "other"
+			if (comm == "fastecho-bench") k = "cli"
+			else if (comm ~ /^fastecho\/[0-9]/ || comm ~ /^echo-/) k = "srv"
+			c[k] += n; l[k] += v
+		}
+		END { for (k in c) printf " lat_%s_%s=%.0f n_%s_%s=%d", f, k, l[k], f, k, c[k] }' \
+			$tr/events/synthetic/lat_$f/hist
+		echo '!hist:keys=common_pid.execname:vals=hitcount,lat:size=4096' \
+			>$tr/events/synthetic/lat_$f/trigger
+		echo "!hist:keys=common_pid:lat=common_timestamp-\$ts0:onmatch(kprobes.li_$f).trace(lat_$f,\$lat)" \
+			>$tr/events/kprobes/lo_$f/trigger
+		echo '!hist:keys=common_pid:ts0=common_timestamp:size=4096' \
+			>$tr/events/kprobes/li_$f/trigger
+	done
+	echo >$tr/kprobe_events
+	for f in $pc_lat; do
+		echo "!lat_$f u64 lat" >>$tr/synthetic_events
+	done
+	pc_lat=""
+}
+
+# " EVENT_KIND=count" for KIND client (fastecho-bench), server (fastecho/N
+# or echo-*), other (idle, kworkers, ksoftirqd, ...), and drop the triggers
+pc_probes_off() {
+	[ "$probes" = 1 ] || { pc_lat_off; return 0; }
+	for e in $pc_on; do
+		awk -v e="${e#*/}" '/common_pid:/ {
+			comm = $0; sub(/.*common_pid: */, "", comm); sub(/ *\[.*/, "", comm)
+			n = $0; sub(/.*hitcount: */, "", n); sub(/ .*/, "", n)
+			k = "other"
+			if (comm == "fastecho-bench") k = "cli"
+			else if (comm ~ /^fastecho\/[0-9]/ || comm ~ /^echo-/) k = "srv"
+			c[k] += n
+		}
+		END { sub(/^pc_/, "", e); for (k in c) printf " %s_%s=%d", e, k, c[k] }' \
+			$tr/events/$e/hist
+		echo '!hist:keys=common_pid.execname:vals=hitcount:size=4096' \
+			>$tr/events/$e/trigger
+	done
+	pc_lat_off
+}
+
+# every field of /proc/net/snmp's Tcp and /proc/net/netstat's TcpExt,
+# /proc/softirqs (all CPUs) and /proc/stat's ctxt as " KEY=value"
+pc_snap() {
+	cat /proc/net/snmp /proc/net/netstat | awk '
+		$1 == "Tcp:" || $1 == "TcpExt:" {
+			if (!($1 in hd)) { hd[$1] = 1; for (i = 2; i <= NF; i++) h[$1, i] = $i; next }
+			p = $1; sub(/:$/, "", p)
+			for (i = 2; i <= NF; i++) printf " %s_%s=%s", p, h[$1, i], $i
+		}'
+	awk 'NR > 1 { n = 0; for (i = 2; i <= NF; i++) n += $i
+		k = $1; sub(/:$/, "", k); printf " si_%s=%d", k, n }' /proc/softirqs
+	awk '$1 == "ctxt" { printf " ctxt=%s", $2 }' /proc/stat
+}
+
+# pc_run SERVER CONNS DUR: one ping-pong client, one "PPCOUNT raw" line of
+# the counters' deltas over the client's whole run and its RESULT
+pc_run() {
+	pc_probes_on
+	a=$(pc_snap)
+	res=$($bin/fastecho-bench -m pingpong -c "$2" -s 64 -J "$jitter" -w "$warm" \
+		-d "$3" -T 600 $host "$(port_of "$1")" 2>/dev/null | grep '^RESULT')
+	b=$(pc_snap)
+	ev=$(pc_probes_off)
+	echo "A $a" "B $b" "R ${res#RESULT }" "E $ev" | awk -v l="server=$1 conns=$2 dur=$3" '{
+		m = ""
+		for (i = 1; i <= NF; i++) {
+			if ($i ~ /^[ABRE]$/) { m = $i; continue }
+			split($i, kv, "=")
+			if (m == "A") a[kv[1]] = kv[2]
+			else if (m == "B") { b[kv[1]] = kv[2]; o[++n] = kv[1] }
+			else if (m == "R") r = r " " $i
+			else { e[++ne] = $i }
+		}
+		printf "PPCOUNT raw %s%s", l, r
+		for (i = 1; i <= n; i++) if (b[o[i]] - a[o[i]] != 0)
+			printf " %s=%.0f", o[i], b[o[i]] - a[o[i]]
+		for (i = 1; i <= ne; i++) printf " %s", e[i]
+		printf "\n"
+	}'
+}
+
+# pc_pair SERVER CONNS: pc_run at both durs, then the per-message line
+pc_pair() {
+	l1=""
+	for d in $durs; do
+		l=$(pc_run "$1" "$2" "$d")
+		echo "$l"
+		if [ -z "$l1" ]; then l1=$l; else l2=$l; fi
+	done
+	printf '%s\n%s\n' "$l1" "$l2" | awk -v l="server=$1 conns=$2" '{
+		for (i = 3; i <= NF; i++) {
+			split($i, kv, "=")
+			if (kv[2] !~ /^-?[0-9.]+$/) continue
+			v[NR, kv[1]] = kv[2]; if (!(kv[1] in seen)) { seen[kv[1]] = 1; o[++n] = kv[1] }
+		}
+	}
+	END {
+		dm = v[2, "msgs"] - v[1, "msgs"]
+		if (dm <= 0) { printf "PPCOUNT per_msg %s no_msgs\n", l; exit }
+		# guest time (instructions) per message at 100 % busy, and the
+		# server side: busy less the client process, over the window
+		printf "PPCOUNT per_msg %s msgs=%d ns_per_msg=%.0f srv_ns_per_msg=%.0f", l, dm,
+			1e9 / v[2, "msgs_per_s"],
+			(v[2, "busy_s"] - v[2, "client_s"]) * 1e9 / v[2, "msgs"]
+		skip = "^(conns|size|inflight|threads|secs|msgs|msgs_per_s|mib_per_s|p[0-9]+_us|max_us|errors|cpus|win_s|idle_s|busy_s|user_s|sys_s|softirq_s|client_s|dur|timeout)$"
+		for (i = 1; i <= n; i++) {
+			k = o[i]; if (k ~ skip) continue
+			d = v[2, k] - v[1, k]
+			if (d != 0) printf " %s=%.3f", k, d / dm
+		}
+		printf "\n"
+	}'
 }
 
 # renice_run LABEL NICE CLIENT_ARGS...: renice fastecho's connection
@@ -486,6 +702,13 @@ for part in $parts; do
 				pp_perf "$srv" "$c"
 			done
 			[ "$srv" = fastecho-zc ] && load_fastecho
+		done
+		;;
+	ppcount)
+		for srv in $servers; do
+			for c in $conns; do
+				pc_pair "$srv" "$c"
+			done
 		done
 		;;
 	zcbulk)
