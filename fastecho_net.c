@@ -313,6 +313,21 @@ static bool fastecho_net_zc_add(struct fastecho_net_zc *zc, struct page *page,
 }
 
 /*
+ * The @n bytes just written at the thread's page fragment's offset join
+ * @zc as copied bytes, and the fragment moves past them. False when @zc
+ * has no run left (the bytes are then simply overwritten later).
+ */
+static bool fastecho_net_zc_keep(struct fastecho_net_zc *zc,
+				 struct page_frag *pfrag, unsigned int n)
+{
+	if (!fastecho_net_zc_add(zc, pfrag->page, pfrag->offset, n))
+		return false;
+	pfrag->offset += n;
+	zc->copied += n;
+	return true;
+}
+
+/*
  * Copy up to @len bytes at @off of @skb into the thread's page fragment
  * and add them to @zc. Return: bytes taken (fewer when @zc is full), or
  * -ENOMEM.
@@ -331,10 +346,8 @@ static int fastecho_net_zc_copy(struct fastecho_net_zc *zc,
 		if (skb_copy_bits(skb, off + done,
 				  page_address(pfrag->page) + pfrag->offset, n))
 			return done ?: -EFAULT;
-		if (!fastecho_net_zc_add(zc, pfrag->page, pfrag->offset, n))
+		if (!fastecho_net_zc_keep(zc, pfrag, n))
 			break;
-		pfrag->offset += n;
-		zc->copied += n;
 		done += n;
 	}
 	return done;
@@ -497,9 +510,7 @@ static int fastecho_net_zc_urgent(struct socket *sock,
 	n = kernel_recvmsg(sock, &msg, &iov, 1, 1, MSG_DONTWAIT);
 	if (n <= 0)
 		return n;
-	fastecho_net_zc_add(zc, pfrag->page, pfrag->offset, n);
-	pfrag->offset += n;
-	zc->copied += n;
+	fastecho_net_zc_keep(zc, pfrag, n);
 	return n;
 }
 
