@@ -58,7 +58,7 @@ t_per_source() {
 	fc_bg six maxconn -h $SRV6 -B $CLI6 -c 2 -r $W/r2 -u $W/stop -t 400
 	ready_or_fail six $W/r2 120
 	fc_ok maxconn -h $SRV6 -B $CLI6B -c 3 -t 120
-	v6=$(sed -n 's/.*served \([0-9]*\) rejected \([0-9]*\).*/\1 \2/p' $W/fc.out | head -n 1)
+	v6=$(maxconn_counts fc)
 	[ "$v6" = "1 2" ] || fail "from $CLI6B beside 2 from $CLI6: served/rejected $v6, want 1 2"
 	[ "$(stat_get rejected_source)" = 18 ] ||
 		fail "rejected_source $(stat_get rejected_source), want 18"
