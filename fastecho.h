@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * fastecho: what the module's files share. Calls go one way only:
- * fastecho_main.c (parameters, init and exit) calls fastecho_stats.c (the
- * stats file) and fastecho_thread.c (the listener and the connection
- * threads); fastecho_stats.c calls fastecho_thread.c; fastecho_thread.c
+ * fastecho_main.c (parameters, init and exit) calls fastecho_netns.c (a
+ * server, its sysctls and its stats file in every network namespace),
+ * which calls fastecho_stats.c (the stats file) and fastecho_thread.c
+ * (the listener and the connection threads); fastecho_stats.c calls
+ * fastecho_thread.c; fastecho_thread.c
  * calls fastecho_source.c (connections per peer source) and
  * fastecho_net.c (sockets), which call nothing of ours, and fires the
  * trace events of fastecho_trace.h.
@@ -13,6 +15,11 @@
 
 #include <linux/socket.h>
 #include <linux/types.h>
+
+#define FASTECHO_MAX_CONNS 1048576
+#define FASTECHO_MAX_BACKLOG 65535
+/* An idle_timeout in jiffies must fit in a long, and a day is plenty. */
+#define FASTECHO_MAX_IDLE (7 * 24 * 3600)
 
 /**
  * struct fastecho_config - what the listener needs, fixed at load time
@@ -99,6 +106,28 @@ struct fastecho_limits {
 };
 
 /**
+ * struct fastecho_globals - the module parameters, as fastecho_netns.c
+ * reads them
+ * @cfg:     every server's configuration, but for its address, port and
+ *           backlog (@cfg.backlog is where a namespace's starts)
+ * @port:    the initial namespace's port, from insmod
+ * @addr:    the initial namespace's address, from insmod, or NULL
+ * @limits:  the runtime parameters; max_conns, max_per_source and
+ *           idle_timeout are the initial namespace's (and where the
+ *           others' start), spare_threads and batch_conns every server's
+ * @max_conns_bound: the most max_conns this host can give a server
+ * @final:   the initial namespace's counters, filled in when it stops
+ */
+struct fastecho_globals {
+	struct fastecho_config cfg;
+	int port;
+	const char *addr;
+	struct fastecho_limits *limits;
+	int max_conns_bound;
+	struct fastecho_stats *final;
+};
+
+/**
  * struct fastecho_conn_info - one live connection, as the stats file shows it
  * @id:        connection number
  * @peer:      the client's address
@@ -116,17 +145,31 @@ struct fastecho_conn_info {
 	pid_t pid;
 };
 
-/* fastecho_stats.c: /proc/net/fastecho */
-int fastecho_stats_create(void);
-void fastecho_stats_remove(void);
+struct fastecho_server;
+struct net;
+
+/* fastecho_netns.c: a server and its settings in every network namespace */
+int fastecho_netns_register(const struct fastecho_globals *g);
+void fastecho_netns_unregister(void);
+void fastecho_netns_limits_changed(void);
+
+/* fastecho_stats.c: /proc/net/fastecho, in each namespace */
+int fastecho_stats_create(struct net *net, struct fastecho_server *srv);
+void fastecho_stats_remove(struct net *net);
 
 /* fastecho_thread.c: the listener and the connection threads */
-int fastecho_server_start(const struct fastecho_config *cfg,
+struct fastecho_server *fastecho_server_alloc(void);
+void fastecho_server_free(struct fastecho_server *srv);
+bool fastecho_server_running(struct fastecho_server *srv);
+int fastecho_server_start(struct fastecho_server *srv, struct net *net,
+			  const struct fastecho_config *cfg,
 			  struct sockaddr_storage *bound);
-void fastecho_server_stop(void);
-void fastecho_server_set_limits(const struct fastecho_limits *lim);
-void fastecho_server_stats(struct fastecho_stats *st);
-bool fastecho_server_conn_info(unsigned long id,
+void fastecho_server_stop(struct fastecho_server *srv);
+void fastecho_server_set_limits(struct fastecho_server *srv,
+				const struct fastecho_limits *lim);
+void fastecho_server_stats(struct fastecho_server *srv,
+			   struct fastecho_stats *st);
+bool fastecho_server_conn_info(struct fastecho_server *srv, unsigned long id,
 			       struct fastecho_conn_info *info);
 
 #endif /* _FASTECHO_H */

@@ -3,11 +3,13 @@
  * fastecho: an in-kernel TCP echo server.
  *
  * This file owns the module parameters and the order of init and exit. It
- * checks every parameter and pushes the runtime ones down to the server
- * (fastecho_server_set_limits()), which never calls back. The stats file
- * /proc/net/fastecho is in fastecho_stats.c, the listener and the
- * connection threads in fastecho_thread.c, socket helpers in
- * fastecho_net.c.
+ * checks every parameter and tells fastecho_netns.c when a runtime one
+ * changes (fastecho_netns_limits_changed()), which never calls back. The
+ * server of each network namespace, its sysctls and its stats file are in
+ * fastecho_netns.c; the parameters configure the initial namespace's
+ * server, and give every other namespace's its global settings. The
+ * stats file is in fastecho_stats.c, the listener and the connection
+ * threads in fastecho_thread.c, socket helpers in fastecho_net.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -25,12 +27,8 @@
 #include "fastecho.h"
 
 #define FASTECHO_VERSION "1.0.0"
-#define FASTECHO_MAX_CONNS 1048576
-#define FASTECHO_MAX_BACKLOG 65535
 #define FASTECHO_MIN_BUFSIZE 64
 #define FASTECHO_MAX_BUFSIZE (4 << 20)
-/* An idle_timeout in jiffies must fit in a long, and a day is plenty. */
-#define FASTECHO_MAX_IDLE (7 * 24 * 3600)
 #define FASTECHO_MAX_SPARE 4096
 /* TCP's own limits for TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT. */
 #define FASTECHO_MAX_KEEPIDLE 32767
@@ -83,6 +81,14 @@ static struct fastecho_limits fastecho_limits = {
 	.batch_conns = 2,
 };
 
+/* The initial namespace's server's counters, once it has stopped. */
+static struct fastecho_stats fastecho_final;
+
+static struct fastecho_globals fastecho_globals = {
+	.limits = &fastecho_limits,
+	.final = &fastecho_final,
+};
+
 /*
  * What a connection costs besides its kernel stack, measured: make bench's
  * idle table (bench/results.md) has 10 000 idle connections on 6.1 at
@@ -131,10 +137,19 @@ static int fastecho_host_max_conns(unsigned int bufsize, unsigned int spare)
 /*
  * Runtime writes and insmod's own values alike are checked here, at any
  * time: the parameter files exist before fastecho_init() runs. A value
- * taken is pushed to the server at once. The kernel serialises every
+ * taken is pushed to the servers at once. The kernel serialises every
  * parameter write (kernel_param_lock()), so max_conns and spare_threads
- * are checked against each other's value in force.
+ * are checked against each other's value in force. The bound on
+ * max_conns is kept for the sysctls of every namespace too.
  */
+static void fastecho_update_bound(void)
+{
+	unsigned int spare = READ_ONCE(fastecho_limits.spare_threads);
+
+	WRITE_ONCE(fastecho_globals.max_conns_bound,
+		   fastecho_host_max_conns(READ_ONCE(bufsize), spare));
+}
+
 static int fastecho_set_max_conns(const char *val,
 				  const struct kernel_param *kp)
 {
@@ -147,7 +162,7 @@ static int fastecho_set_max_conns(const char *val,
 						 fastecho_limits.spare_threads))
 		return -EINVAL;
 	WRITE_ONCE(fastecho_limits.max_conns, v);
-	fastecho_server_set_limits(&fastecho_limits);
+	fastecho_netns_limits_changed();
 	return 0;
 }
 
@@ -164,7 +179,8 @@ static int fastecho_set_spare(const char *val, const struct kernel_param *kp)
 		    fastecho_host_max_conns(READ_ONCE(bufsize), v))
 		return -EINVAL;
 	WRITE_ONCE(fastecho_limits.spare_threads, v);
-	fastecho_server_set_limits(&fastecho_limits);
+	fastecho_update_bound();
+	fastecho_netns_limits_changed();
 	return 0;
 }
 
@@ -183,7 +199,7 @@ static int fastecho_set_uint(const char *val, const struct kernel_param *kp)
 	err = param_set_uint_minmax(val, kp, 0, fastecho_uint_max(kp->arg));
 	if (err)
 		return err;
-	fastecho_server_set_limits(&fastecho_limits);
+	fastecho_netns_limits_changed();
 	return 0;
 }
 
@@ -227,15 +243,14 @@ MODULE_PARM_DESC(batch_conns, "SCHED_BATCH from this many conns, 0=off (uint)");
 
 /**
  * fastecho_parse_params() - check every parameter, build the config
- * @cfg: filled in on success
+ * @cfg: filled in on success, but for the address: the port, address and
+ *       backlog are each namespace's own (fastecho_netns.c checks addr)
  *
  * Return: 0, or -EINVAL after one line naming the parameter and the reason.
  */
 static int fastecho_parse_params(struct fastecho_config *cfg)
 {
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&cfg->addr;
 	unsigned int spare;
-	char portstr[8];
 	int max;
 
 	if (port < 1 || port > 65535) {
@@ -290,72 +305,33 @@ static int fastecho_parse_params(struct fastecho_config *cfg)
 	cfg->keepalive_cnt = keepalive_cnt;
 	cfg->user_timeout = user_timeout;
 	cfg->zerocopy = zerocopy;
-
-	if (!addr || !*addr) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = in6addr_any;
-		sin6->sin6_port = htons(port);
-		cfg->any = true;
-		return 0;
-	}
-
-	snprintf(portstr, sizeof(portstr), "%d", port);
-	if (inet_pton_with_scope(&init_net, AF_UNSPEC, addr, portstr,
-				 &cfg->addr)) {
-		pr_err("invalid addr=%s: not an IPv4 or IPv6 address\n", addr);
-		return -EINVAL;
-	}
 	return 0;
 }
 
 /*
- * Init order: check the parameters, give the server its limits, start it,
- * and only then make the stats file appear. Exit undoes it in reverse:
- * the file goes first, so no reader is left when the server stops.
+ * Init: check the parameters, then give every network namespace its
+ * server, sysctls and stats file; the initial namespace's server starts
+ * on the port given. Exit stops them all.
  */
 static int __init fastecho_init(void)
 {
-	struct sockaddr_storage bound;
-	struct fastecho_config cfg;
 	int err;
 
-	err = fastecho_parse_params(&cfg);
+	err = fastecho_parse_params(&fastecho_globals.cfg);
 	if (err)
 		return err;
-
-	kernel_param_lock(THIS_MODULE);
-	fastecho_server_set_limits(&fastecho_limits);
-	kernel_param_unlock(THIS_MODULE);
-
-	err = fastecho_server_start(&cfg, &bound);
-	if (err)
-		return err;
-
-	err = fastecho_stats_create();
-	if (err)
-		goto out_stop_server;
-
-	pr_info("listening on %pISpc (backlog %d, max_conns %d, max_per_source %u, idle_timeout %us, bufsize %u%s)\n",
-		&bound, backlog, READ_ONCE(fastecho_limits.max_conns),
-		READ_ONCE(fastecho_limits.max_per_source),
-		READ_ONCE(fastecho_limits.idle_timeout), bufsize,
-		zerocopy ? ", zerocopy" : "");
-	return 0;
-
-out_stop_server:
-	fastecho_server_stop();
-	return err;
+	fastecho_globals.port = port;
+	fastecho_globals.addr = addr;
+	fastecho_update_bound();
+	return fastecho_netns_register(&fastecho_globals);
 }
 
 static void __exit fastecho_exit(void)
 {
-	struct fastecho_stats st;
-
-	fastecho_stats_remove();
-	fastecho_server_stop();
-	fastecho_server_stats(&st);
+	fastecho_netns_unregister();
 	pr_info("unloaded: %llu connections served, %llu bytes echoed (%llu reset by peers, %llu errors)\n",
-		st.accepted, st.bytes_out, st.resets, st.errors);
+		fastecho_final.accepted, fastecho_final.bytes_out,
+		fastecho_final.resets, fastecho_final.errors);
 }
 
 module_init(fastecho_init);

@@ -8,17 +8,20 @@
  *
  * Kernel API notes:
  *
- * - Every socket here holds a reference on its network namespace
- *   (sk->sk_net_refcnt). tcp_close() of a socket without one, as
- *   sock_create_kern() makes them, stops all of its TCP timers at once
- *   (inet_csk_clear_xmit_timers_sync(), since "tcp: properly terminate
- *   timers for kernel sockets"): an echo still in flight when the
- *   connection thread releases the socket is then never retransmitted,
- *   and one lost segment leaves the client waiting forever. The listener
- *   is therefore made by __sock_create() with kern = 0, which takes the
- *   reference on every kernel fastecho supports (6.1 to 6.12), so no
- *   version shim is needed; accepted sockets inherit it (sk_clone_lock()).
- *   fastecho_net_accept() checks that they did.
+ * - Network namespace references. A socket made by sock_create_kern()
+ *   holds none (sk->sk_net_refcnt == 0), and its accepted sockets inherit
+ *   that; one that holds a reference keeps its namespace alive, so a
+ *   listener holding one could never let its namespace go. But
+ *   tcp_close() of a socket without one stops all of its TCP timers at
+ *   once (inet_csk_clear_xmit_timers_sync(), since "tcp: properly
+ *   terminate timers for kernel sockets"): an echo still in flight when
+ *   the connection is released would never be retransmitted, and one
+ *   lost segment would leave the client waiting forever. So the listener
+ *   and live connections hold no reference, and fastecho_net_release()
+ *   gives a connection one just before it is released, while the
+ *   namespace lives: from then on the socket is a user socket's equal,
+ *   and its namespace waits for its last retransmission. In a namespace
+ *   already going away, the connection is reset instead.
  * - kernel_setsockopt() is gone: options are set with the sock_set_*()
  *   and tcp_sock_set_*() helpers.
  * - Sends and receives may be short, or fail with -EAGAIN (timeout),
@@ -98,7 +101,8 @@ static void fastecho_net_tune(struct socket *sock,
 }
 
 /**
- * fastecho_net_listen() - create a TCP socket in init_net, bind, listen
+ * fastecho_net_listen() - create a TCP socket, bind, listen
+ * @net:     the network namespace to listen in
  * @res:     the listening socket, on success
  * @addr:    address and port to bind (AF_INET or AF_INET6)
  * @backlog: listen() backlog
@@ -111,16 +115,16 @@ static void fastecho_net_tune(struct socket *sock,
  * Return: 0, or a negative errno (-EADDRINUSE when the port is taken,
  * -EAFNOSUPPORT when the family is not available).
  */
-int fastecho_net_listen(struct socket **res,
+int fastecho_net_listen(struct net *net, struct socket **res,
 			const struct sockaddr_storage *addr, int backlog,
 			const struct fastecho_net_opts *opts)
 {
 	struct socket *sock;
 	int err;
 
-	/* kern = 0: the socket holds a reference on init_net, see above. */
-	err = __sock_create(&init_net, addr->ss_family, SOCK_STREAM,
-			    IPPROTO_TCP, &sock, 0);
+	/* No reference on @net: see above. */
+	err = sock_create_kern(net, addr->ss_family, SOCK_STREAM, IPPROTO_TCP,
+			       &sock);
 	if (err)
 		return err;
 
@@ -158,19 +162,15 @@ out_release:
  * @res:   the new connection, on success
  *
  * Blocks until a connection arrives. fastecho_net_shutdown() on @lsock
- * from another thread makes it return an error at once. The new socket
- * holds a reference on its network namespace, like @lsock.
+ * from another thread makes it return an error at once. Like @lsock, the
+ * new socket holds no reference on its network namespace: release it
+ * with fastecho_net_release() or fastecho_net_abort().
  *
  * Return: 0 or a negative errno.
  */
 int fastecho_net_accept(struct socket *lsock, struct socket **res)
 {
-	int err;
-
-	err = kernel_accept(lsock, res, 0);
-	if (!err)
-		WARN_ON_ONCE(!(*res)->sk->sk_net_refcnt);
-	return err;
+	return kernel_accept(lsock, res, 0);
 }
 
 /**
@@ -691,6 +691,48 @@ void fastecho_net_shutdown(struct socket *sock)
 void fastecho_net_abort(struct socket *sock)
 {
 	sock_no_linger(sock->sk);
+	sock_release(sock);
+}
+
+/*
+ * Make @sk hold a reference on its namespace, as a user socket does, if
+ * the namespace is not already going away (its count has reached zero).
+ * Only the socket's owner may call it, before releasing it.
+ */
+static bool fastecho_net_hold_netns(struct sock *sk)
+{
+	struct net *net = sock_net(sk);
+
+	if (sk->sk_net_refcnt)
+		return true;
+	if (!maybe_get_net(net))
+		return false;
+#if KERNEL_VERSION(6, 2, 0) <= LINUX_VERSION_CODE
+	/* The untracked reference a kernel socket keeps since 6.2. */
+	__netns_tracker_free(net, &sk->ns_tracker, false);
+#endif
+	netns_tracker_alloc(net, &sk->ns_tracker, GFP_KERNEL);
+	sk->sk_net_refcnt = 1;
+	sock_inuse_add(net, 1);
+	return true;
+}
+
+/**
+ * fastecho_net_release() - close a connection and release it
+ * @sock: an accepted socket; it is freed
+ *
+ * The socket first takes a reference on its namespace (see the notes at
+ * the top), so TCP goes on retransmitting what is still in flight, and
+ * the FIN, after the release. In a namespace that is going away it is
+ * reset instead (fastecho_net_abort()): nothing there will carry the
+ * rest, and a socket without its timers would stay forever.
+ */
+void fastecho_net_release(struct socket *sock)
+{
+	if (!fastecho_net_hold_netns(sock->sk)) {
+		fastecho_net_abort(sock);
+		return;
+	}
 	sock_release(sock);
 }
 

@@ -51,7 +51,9 @@ struct fastecho_net_zc {
 	struct bio_vec vec[FASTECHO_NET_ZC_VECS];
 };
 
-int fastecho_net_listen(struct socket **res,
+struct net;
+
+int fastecho_net_listen(struct net *net, struct socket **res,
 			const struct sockaddr_storage *addr, int backlog,
 			const struct fastecho_net_opts *opts);
 int fastecho_net_accept(struct socket *lsock, struct socket **res);
@@ -66,6 +68,7 @@ int fastecho_net_zc_send(struct socket *sock, struct fastecho_net_zc *zc,
 			 size_t *sent);
 void fastecho_net_shutdown(struct socket *sock);
 void fastecho_net_abort(struct socket *sock);
+void fastecho_net_release(struct socket *sock);
 int fastecho_net_local(struct socket *sock, struct sockaddr_storage *ss);
 int fastecho_net_peer(struct socket *sock, struct sockaddr_storage *ss);
 void fastecho_net_ipv4_any(struct sockaddr_storage *ss);

@@ -17,12 +17,18 @@
 
 #include "fastecho.h"
 
+/* The server whose file this is. */
+static struct fastecho_server *fastecho_stats_server(struct seq_file *m)
+{
+	return pde_data(file_inode(m->file));
+}
+
 /* Position 0 is the counters; position N the first connection from id N. */
 static void *fastecho_stats_find(struct seq_file *m, loff_t *pos)
 {
 	struct fastecho_conn_info *info = m->private;
 
-	if (!fastecho_server_conn_info(*pos, info))
+	if (!fastecho_server_conn_info(fastecho_stats_server(m), *pos, info))
 		return NULL;
 	*pos = info->id;
 	return info;
@@ -51,7 +57,7 @@ static void fastecho_stats_show_counters(struct seq_file *m)
 {
 	struct fastecho_stats st;
 
-	fastecho_server_stats(&st);
+	fastecho_server_stats(fastecho_stats_server(m), &st);
 	seq_printf(m, "active %llu\n", st.active);
 	seq_printf(m, "accepted %llu\n", st.accepted);
 	seq_printf(m, "rejected %llu\n", st.rejected);
@@ -99,28 +105,32 @@ static const struct seq_operations fastecho_stats_ops = {
 };
 
 /**
- * fastecho_stats_create() - make /proc/net/fastecho appear
+ * fastecho_stats_create() - make /proc/net/fastecho appear in @net
+ * @net: the namespace
+ * @srv: its server, running or not; it must outlive the file
  *
- * Call once the server runs: a reader may come at once.
+ * A reader may come at once. The file takes no reference on @net: it is
+ * removed in the namespace's pernet exit, before @net goes.
  *
  * Return: 0 or -ENOMEM.
  */
-int fastecho_stats_create(void)
+int fastecho_stats_create(struct net *net, struct fastecho_server *srv)
 {
-	if (!proc_create_seq_private(KBUILD_MODNAME, 0444, init_net.proc_net,
+	if (!proc_create_seq_private(KBUILD_MODNAME, 0444, net->proc_net,
 				     &fastecho_stats_ops,
-				     sizeof(struct fastecho_conn_info), NULL))
+				     sizeof(struct fastecho_conn_info), srv))
 		return -ENOMEM;
 	return 0;
 }
 
 /**
- * fastecho_stats_remove() - remove /proc/net/fastecho
+ * fastecho_stats_remove() - remove /proc/net/fastecho from @net
+ * @net: the namespace
  *
  * Returns once no reader is inside the file's operations: the server may
- * be stopped after it.
+ * be freed after it.
  */
-void fastecho_stats_remove(void)
+void fastecho_stats_remove(struct net *net)
 {
-	remove_proc_entry(KBUILD_MODNAME, init_net.proc_net);
+	remove_proc_entry(KBUILD_MODNAME, net->proc_net);
 }

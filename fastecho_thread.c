@@ -109,6 +109,7 @@ struct fastecho_conn_state {
 /**
  * struct fastecho_conn - a connection thread
  * @node:    on fastecho_server.spare or .dead; unused while live
+ * @srv:     the server the thread belongs to
  * @task:    the thread, pinned with get_task_struct()
  * @sock:    the connection; NULL while the thread is spare. Published by
  *           the listener after @st, with release semantics: the thread
@@ -121,6 +122,7 @@ struct fastecho_conn_state {
  */
 struct fastecho_conn {
 	struct list_head node;
+	struct fastecho_server *srv;
 	struct task_struct *task;
 	struct socket *sock;
 	unsigned int bufsize;
@@ -130,8 +132,9 @@ struct fastecho_conn {
 };
 
 /**
- * struct fastecho_server - the one listener and its connection threads
- * @cfg:           configuration from load time
+ * struct fastecho_server - a listener and its connection threads
+ * @net:           the network namespace it serves, while it runs
+ * @cfg:           configuration of the current run
  * @limits:        runtime limits, pushed by fastecho_server_set_limits()
  * @lsock:         listening socket; released last, at teardown
  * @listener:      listener thread
@@ -147,7 +150,7 @@ struct fastecho_conn {
  * @dead:          threads waiting for @reaper
  * @nr_spare:      length of @spare
  * @running:       between start and teardown; threads return when it clears
- * @reap_wq:       where @reaper runs: it sleeps in kthread_stop()
+ * @reap_wq:       where @reaper runs: it sleeps in kthread_stop(); one per run
  * @reaper:        frees the threads on @dead
  * @nr_active:     entries in @conns, read without @lock by the listener
  * @nr_threads:    threads created so far, for their names
@@ -170,8 +173,10 @@ struct fastecho_conn {
  *
  * The byte counts live in each connection and are summed when read: the
  * echo loop writes nothing that another connection's thread writes too.
+ * The counters count from fastecho_server_alloc(), over every run.
  */
 struct fastecho_server {
+	struct net *net;
 	struct fastecho_config cfg;
 	struct fastecho_limits limits;
 	struct socket *lsock;
@@ -210,20 +215,6 @@ struct fastecho_server {
 	} ended;
 };
 
-static void fastecho_reap(struct work_struct *work);
-
-/*
- * Initialised statically: the parameter setters push limits here before
- * the module's init runs.
- */
-static struct fastecho_server fastecho_srv = {
-	.lock = __MUTEX_INITIALIZER(fastecho_srv.lock),
-	.conns = XARRAY_INIT(fastecho_srv.conns, XA_FLAGS_ALLOC1),
-	.spare = LIST_HEAD_INIT(fastecho_srv.spare),
-	.dead = LIST_HEAD_INIT(fastecho_srv.dead),
-	.reaper = __WORK_INITIALIZER(fastecho_srv.reaper, fastecho_reap),
-};
-
 /* ---- The thread pool ---------------------------------------------------- */
 
 /* A new thread, not yet woken, on no list. */
@@ -237,6 +228,7 @@ static struct fastecho_conn *fastecho_conn_create(struct fastecho_server *srv)
 	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
 	if (!conn)
 		return ERR_PTR(-ENOMEM);
+	conn->srv = srv;
 	conn->bufsize = srv->cfg.bufsize;
 
 	task = kthread_create(fastecho_conn_thread, conn, "%s/%u",
@@ -277,7 +269,7 @@ static void fastecho_conn_free(struct fastecho_server *srv,
 		xa_lock(&srv->conns);
 		fastecho_conn_fold(srv, conn);
 		xa_unlock(&srv->conns);
-		sock_release(conn->sock);
+		fastecho_net_release(conn->sock);
 	}
 	kvfree(conn->st.big);
 	kfree(conn);
@@ -700,7 +692,7 @@ static bool fastecho_conn_done(struct fastecho_server *srv,
 	}
 	mutex_unlock(&srv->lock);
 
-	sock_release(sock);
+	fastecho_net_release(sock);
 	kvfree(big);
 	fastecho_net_release_frag();
 	return spare;
@@ -735,8 +727,8 @@ static bool fastecho_conn_wait(struct fastecho_server *srv,
 
 static int fastecho_conn_thread(void *data)
 {
-	struct fastecho_server *srv = &fastecho_srv;
 	struct fastecho_conn *conn = data;
+	struct fastecho_server *srv = conn->srv;
 	int err;
 
 	while (fastecho_conn_wait(srv, conn)) {
@@ -780,12 +772,13 @@ static int fastecho_listener_setup(struct fastecho_server *srv)
 	struct sockaddr_storage addr = srv->cfg.addr;
 	int err;
 
-	err = fastecho_net_listen(&srv->lsock, &addr, srv->cfg.backlog, &opts);
+	err = fastecho_net_listen(srv->net, &srv->lsock, &addr,
+				  srv->cfg.backlog, &opts);
 	if (err == -EAFNOSUPPORT && srv->cfg.any) {
 		pr_info("no IPv6 in this kernel, listening on IPv4 only\n");
 		fastecho_net_ipv4_any(&addr);
-		err = fastecho_net_listen(&srv->lsock, &addr, srv->cfg.backlog,
-					  &opts);
+		err = fastecho_net_listen(srv->net, &srv->lsock, &addr,
+					  srv->cfg.backlog, &opts);
 	}
 	if (err) {
 		if (err == -EADDRINUSE)
@@ -838,20 +831,67 @@ static int fastecho_listener_thread(void *data)
 /* ---- Start and teardown ------------------------------------------------- */
 
 /**
+ * fastecho_server_alloc() - a server that does not run yet
+ *
+ * Its limits are all zero until fastecho_server_set_limits().
+ *
+ * Return: the server, or NULL without memory.
+ */
+struct fastecho_server *fastecho_server_alloc(void)
+{
+	struct fastecho_server *srv;
+
+	srv = kzalloc(sizeof(*srv), GFP_KERNEL);
+	if (!srv)
+		return NULL;
+	mutex_init(&srv->lock);
+	xa_init_flags(&srv->conns, XA_FLAGS_ALLOC1);
+	INIT_LIST_HEAD(&srv->spare);
+	INIT_LIST_HEAD(&srv->dead);
+	INIT_WORK(&srv->reaper, fastecho_reap);
+	return srv;
+}
+
+/**
+ * fastecho_server_free() - free a server that does not run
+ * @srv: the server, stopped or never started
+ */
+void fastecho_server_free(struct fastecho_server *srv)
+{
+	mutex_destroy(&srv->lock);
+	kfree(srv);
+}
+
+/**
+ * fastecho_server_running() - whether @srv is between start and stop
+ * @srv: the server
+ *
+ * Only its starter and stopper may ask (they serialise start and stop).
+ */
+bool fastecho_server_running(struct fastecho_server *srv)
+{
+	return srv->lsock;
+}
+
+/**
  * fastecho_server_start() - start the listener and wait until it listens
+ * @srv:   a server that does not run
+ * @net:   the network namespace to serve; no reference is taken: stop the
+ *         server before the namespace goes (a pernet pre_exit)
  * @cfg:   address, backlog, buffer size
  * @bound: the address actually bound, on success
  *
  * Return: 0 once the listener accepts connections, or the error that
  * stopped it (-EADDRINUSE, ...), with nothing left behind.
  */
-int fastecho_server_start(const struct fastecho_config *cfg,
+int fastecho_server_start(struct fastecho_server *srv, struct net *net,
+			  const struct fastecho_config *cfg,
 			  struct sockaddr_storage *bound)
 {
-	struct fastecho_server *srv = &fastecho_srv;
 	struct task_struct *task;
 	int err;
 
+	srv->net = net;
 	srv->cfg = *cfg;
 	init_completion(&srv->listening);
 	srv->reap_wq = alloc_ordered_workqueue("%s_reap", 0, KBUILD_MODNAME);
@@ -889,6 +929,7 @@ out_not_running:
 
 /**
  * fastecho_server_stop() - stop accepting, end every connection, free all
+ * @srv: a running server
  *
  * Returns once no thread of ours runs and every socket is released, however
  * the clients behave: shutting a socket down wakes a thread blocked in
@@ -901,9 +942,8 @@ out_not_running:
  * that they all return at once, in parallel; kthread_stop() and free each;
  * release the listening socket.
  */
-void fastecho_server_stop(void)
+void fastecho_server_stop(struct fastecho_server *srv)
 {
-	struct fastecho_server *srv = &fastecho_srv;
 	struct fastecho_conn *conn, *tmp;
 	unsigned long id;
 	LIST_HEAD(live);
@@ -950,15 +990,17 @@ void fastecho_server_stop(void)
 		fastecho_conn_free(srv, conn);
 	}
 
-	trace_fastecho_server_stop(sock_net(srv->lsock->sk), &srv->bound);
+	trace_fastecho_server_stop(srv->net, &srv->bound);
 	sock_release(srv->lsock);
 	srv->lsock = NULL;
+	srv->net = NULL;
 }
 
 /* ---- What fastecho_main.c and fastecho_stats.c ask of the server --------- */
 
 /**
  * fastecho_server_set_limits() - apply new runtime limits
+ * @srv: the server
  * @lim: the limits, already checked
  *
  * May be called at any time, before the server starts and after it
@@ -966,10 +1008,9 @@ void fastecho_server_stop(void)
  * the next receive, idle_timeout to connections accepted from now on; a
  * lower spare_threads retires the spare threads beyond it at once.
  */
-void fastecho_server_set_limits(const struct fastecho_limits *lim)
+void fastecho_server_set_limits(struct fastecho_server *srv,
+				const struct fastecho_limits *lim)
 {
-	struct fastecho_server *srv = &fastecho_srv;
-
 	mutex_lock(&srv->lock);
 	WRITE_ONCE(srv->limits.max_conns, lim->max_conns);
 	WRITE_ONCE(srv->limits.max_per_source, lim->max_per_source);
@@ -983,11 +1024,12 @@ void fastecho_server_set_limits(const struct fastecho_limits *lim)
 
 /**
  * fastecho_server_stats() - a snapshot of the counters
- * @st: filled in; byte counts include the live connections
+ * @srv: the server
+ * @st:  filled in; byte counts include the live connections
  */
-void fastecho_server_stats(struct fastecho_stats *st)
+void fastecho_server_stats(struct fastecho_server *srv,
+			   struct fastecho_stats *st)
 {
-	struct fastecho_server *srv = &fastecho_srv;
 	struct fastecho_conn *conn;
 	unsigned long id;
 
@@ -1018,6 +1060,7 @@ void fastecho_server_stats(struct fastecho_stats *st)
 
 /**
  * fastecho_server_conn_info() - the first live connection from an id on
+ * @srv:  the server
  * @id:   the smallest id wanted
  * @info: filled in when there is one
  *
@@ -1026,10 +1069,9 @@ void fastecho_server_stats(struct fastecho_stats *st)
  *
  * Return: true if @info was filled in.
  */
-bool fastecho_server_conn_info(unsigned long id,
+bool fastecho_server_conn_info(struct fastecho_server *srv, unsigned long id,
 			       struct fastecho_conn_info *info)
 {
-	struct fastecho_server *srv = &fastecho_srv;
 	struct fastecho_conn *conn;
 
 	xa_lock(&srv->conns);

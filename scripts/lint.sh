@@ -22,7 +22,7 @@ tarball=$(ls /usr/src/linux-source-6.1.tar.xz 2>/dev/null || true)
 kernel=${KERNEL:-6.1}
 
 cd "$root"
-sources=(fastecho_main.c fastecho_stats.c fastecho_thread.c fastecho_source.c
+sources=(fastecho_main.c fastecho_netns.c fastecho_stats.c fastecho_thread.c fastecho_source.c
 	fastecho_source.h fastecho_net.c fastecho_net.h fastecho_trace.c
 	fastecho_trace.h fastecho.h)
 

@@ -90,10 +90,11 @@ unload_ok() {
 	rmmod fastecho 2> $W/rmmod.err || fail "rmmod: $(cat $W/rmmod.err)"
 }
 
-# A counter from /proc/net/fastecho ("name value" lines).
+# stat_get NAME [FILE]: a counter from /proc/net/fastecho ("name value"
+# lines), or from FILE (another namespace's, netns.sh).
 stat_get() {
 	awk -v k="$1" '$1 == k { print $2; found = 1; exit }
-		END { if (!found) print "missing" }' /proc/net/fastecho 2>/dev/null
+		END { if (!found) print "missing" }' "${2:-/proc/net/fastecho}" 2>/dev/null
 }
 
 # Connection rows in /proc/net/fastecho (after the "id ..." header).
@@ -167,7 +168,7 @@ diag_spare() {
 }
 
 file_exists() { [ -e "$1" ]; }
-stat_is() { [ "$(stat_get "$1")" = "$2" ]; }
+stat_is() { [ "$(stat_get "$1" "${3:-}")" = "$2" ]; }
 conn_threads_are() { [ "$(conn_threads)" -eq "$1" ]; }
 
 # Mark the kernel log; dmesg_new prints what came after the mark.

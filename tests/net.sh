@@ -97,15 +97,18 @@ net_down() {
 	return 0
 }
 
-# Server sockets on our port that TCP still owes the peer something on
-# (FIN_WAIT1 04, CLOSING 0B, LAST_ACK 09, in /proc/net/tcp{,6} hex states).
+# owed_sockets [CMD]: server sockets on our port that TCP still owes the
+# peer something on (FIN_WAIT1 04, CLOSING 0B, LAST_ACK 09, in
+# /proc/net/tcp{,6} hex states); in another namespace when CMD (such as
+# in_ns) runs awk there.
 owed_sockets() {
-	awk '$2 ~ /:3039$/ && ($4 == "04" || $4 == "0B" || $4 == "09") { n++ }
+	${1:-} awk '$2 ~ /:3039$/ && ($4 == "04" || $4 == "0B" || $4 == "09") { n++ }
 		END { print n + 0 }' /proc/net/tcp /proc/net/tcp6
 }
 
+# shellcheck disable=SC2120 # netns.sh passes CMD
 no_owed_sockets() {
-	[ "$(owed_sockets)" = 0 ]
+	[ "$(owed_sockets "${1:-}")" = 0 ]
 }
 
 # owed_settle: once fastecho has released every socket (active 0), give TCP

@@ -28,6 +28,8 @@ T=$(dirname "$0")
 . "$T/soak.sh"
 # shellcheck source=tests/net.sh
 . "$T/net.sh"
+# shellcheck source=tests/netns.sh
+. "$T/netns.sh"
 # shellcheck source=tests/opennet.sh
 . "$T/opennet.sh"
 # shellcheck source=tests/stats.sh
