@@ -11,7 +11,7 @@
 # in `trace`. So the case reads the buffer before rmmod, and for those two
 # events checks only that they are defined, with their fields.
 
-fe_case trace "trace: events/fastecho: accept, end (eof with its bytes, idle_timeout) and refuse (max_per_source) in the trace with their fields"
+fe_case trace "trace: events/fastecho: accept, end (eof with its bytes, idle_timeout), refuse (max_per_source), server start and stop in a namespace, in the trace with their fields"
 
 # tracefs_dir: print where tracefs is, mounting it if need be; nothing when
 # the kernel has no tracefs.
@@ -39,7 +39,7 @@ ev_field() {
 }
 
 t_trace() {
-	local tr ev f n line id peer pid echo_peer idle_peer dur
+	local tr ev f n line id peer pid echo_peer idle_peer dur inum
 	tr=$(tracefs_dir)
 	if [ -z "$tr" ]; then
 		echo "no tracefs in this kernel" > $W/skip
@@ -81,6 +81,12 @@ t_trace() {
 		fail "beside a held connection: $(tail -n 1 $W/fc.out), want served 0 rejected 1"
 	fc_wait idle || fail "idle client: $(tail -n 1 $W/idle.out)"
 	wait_until 30 stat_is active 0 || fail "active $(stat_get active) after the idle close"
+	# A server started and stopped in a namespace of its own (netns.sh).
+	$IP netns add fe-t || fail "ip netns add fe-t failed"
+	inum=$($IP netns exec fe-t readlink /proc/self/ns/net | tr -dc 0-9)
+	ns_set fe-t port 7002 && ns_set fe-t port 0 ||
+		fail "fe-t: port 7002, then 0: $(cat $W/sysctl.err)"
+	$IP netns del fe-t
 
 	echo 0 > $tr/events/fastecho/enable
 	grep ' fastecho_' $tr/trace > $W/trace
@@ -133,6 +139,12 @@ t_trace() {
 		fail "fastecho_end id=2: duration_ms '$dur' with idle_timeout=5"
 
 	# refuse: the one from the held connection's source
+	for ev in fastecho_server_start fastecho_server_stop; do
+		line=$(ev_lines $ev)
+		[ "$line" = "addr=[::]:7002 port=7002 netns=$inum" ] ||
+			fail "$ev: '$line', want addr=[::]:7002 port=7002 netns=$inum"
+	done
+
 	n=$(ev_lines fastecho_refuse | wc -l)
 	[ "$n" = 1 ] || fail "$n fastecho_refuse events, want 1"
 	line=$(ev_lines fastecho_refuse)
