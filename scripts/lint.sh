@@ -40,18 +40,8 @@ if [[ ! -x $lint/scripts/checkpatch.pl || ! -f $lint/.clang-format ]]; then
 		linux-source-6.1/.clang-format
 fi
 
-n=0
-failed=0
-report() { # report STATUS NAME [OUTPUT-FILE]
-	n=$((n + 1))
-	if [[ $1 == 0 ]]; then
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-		[[ -z ${3:-} ]] || sed 's/^/# /' "$3"
-	fi
-}
+# shellcheck source=scripts/tap.sh
+. "$root/scripts/tap.sh"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
@@ -63,7 +53,7 @@ st=0
 "$lint/scripts/checkpatch.pl" --strict --no-tree --quiet --show-types \
 	--ignore LINUX_VERSION_CODE --no-summary -f "${sources[@]}" >"$out" 2>&1 || st=1
 [[ -s $out ]] && st=1
-report $st "checkpatch --strict" "$out"
+tap $st "checkpatch --strict" "$out"
 
 # --- clang-format --------------------------------------------------------------
 st=0
@@ -72,7 +62,7 @@ for f in "${sources[@]}"; do
 	clang-format --style="file:$lint/.clang-format" "$f" |
 		diff -u "$f" - >>"$out" || st=1
 done
-report $st "clang-format (kernel .clang-format)" "$out"
+tap $st "clang-format (kernel .clang-format)" "$out"
 
 # --- sparse and W=1: a fresh build so every file is checked ----------------
 eval "$("$root/scripts/kernel.sh" env "$kernel")"
@@ -89,7 +79,7 @@ if grep -vE '^(make(\[[0-9]+\])?: (Entering|Leaving) directory|  (CC|CHECK|LD|MO
 	"$out" | grep -q .; then
 	st=1
 fi
-report $st "sparse (C=2) and W=1 against $FE_KVER" "$out"
+tap $st "sparse (C=2) and W=1 against $FE_KVER" "$out"
 
 # --- shellcheck: every tracked shell script ---------------------------------
 # Warnings and errors, not style notes. The guest scripts are #!/bin/sh for
@@ -99,7 +89,6 @@ mapfile -t scripts < <(git ls-files '*.sh' .ci/run 2>/dev/null ||
 st=0
 shellcheck -x -S warning -e SC3043,SC3045 -f gcc "${scripts[@]}" >"$out" 2>&1 ||
 	st=1
-report $st "shellcheck (${#scripts[@]} scripts)" "$out"
+tap $st "shellcheck (${#scripts[@]} scripts)" "$out"
 
-echo "$((n - failed)) passed, $failed failed"
-((failed == 0))
+tap_end

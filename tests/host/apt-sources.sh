@@ -16,18 +16,8 @@ keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-n=0
-failed=0
-tap() { # tap STATUS NAME [OUTPUT-FILE]
-	n=$((n + 1))
-	if [[ $1 == 0 ]]; then
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-		[[ -z ${3:-} ]] || sed 's/^/# /' "$3"
-	fi
-}
+# shellcheck source=scripts/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/tap.sh"
 
 # fixture NAME: a fresh apt directory; prints its path.
 fixture() {
@@ -209,6 +199,4 @@ derives "FE_DEBIAN_ARCHIVE and FE_DEBIAN_SECURITY override the apt sources" \
 	"$tmp/deb822" file:/srv/a file:/srv/s \
 	FE_DEBIAN_ARCHIVE=file:/srv/a FE_DEBIAN_SECURITY=file:/srv/s
 
-echo "1..$n"
-echo "$((n - failed)) passed, $failed failed"
-((failed == 0))
+tap_end
