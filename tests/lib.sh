@@ -300,6 +300,12 @@ rmmod_loaded() {
 	[ ! -e /proc/net/fastecho ] || fail "/proc/net/fastecho left after rmmod"
 }
 
+# maxconn_counts NAME: "served rejected" from feclient maxconn's output
+# (in $W/NAME.out).
+maxconn_counts() {
+	sed -n 's/.*served \([0-9]*\) rejected \([0-9]*\).*/\1 \2/p' $W/$1.out | head -n 1
+}
+
 # bytes_balanced: show the server's counters; fail unless every byte
 # received was echoed or counted as dropped, bytes_in = bytes_out +
 # bytes_dropped (true once no connection is live). Leaves them in $bin,

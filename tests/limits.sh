@@ -42,9 +42,9 @@ t_max_conns() {
 	load_ok max_conns=50
 	fc_bg maxconn maxconn -c 200 -x 50 -r $W/ready -u $W/stop -t 200
 	ready_or_fail maxconn $W/ready 180
-	line=$(grep 'served .* rejected' $W/maxconn.out | head -n 1)
-	served=$(echo "$line" | sed 's/.*served \([0-9]*\).*/\1/')
-	rejected=$(echo "$line" | sed 's/.*rejected \([0-9]*\).*/\1/')
+	# shellcheck disable=SC2046 # two numbers
+	set -- $(maxconn_counts maxconn)
+	served=${1:-} rejected=${2:-}
 	a=$(stat_get active) rj=$(stat_get rejected)
 	diag "client: served $served, rejected $rejected; server: active $a, rejected $rj"
 	[ "$a" = "$served" ] || fail "active $a, but $served served connections are open"

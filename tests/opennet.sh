@@ -16,11 +16,6 @@ fe_case counters "counters: a peer that reads nothing is a send timeout, not an 
 CLI4B=198.18.0.3
 CLI6B=2001:db8::3
 
-# maxconn_counts NAME: "served rejected" from feclient maxconn's output.
-maxconn_counts() {
-	sed -n 's/.*served \([0-9]*\) rejected \([0-9]*\).*/\1 \2/p' $W/$1.out | head -n 1
-}
-
 t_per_source() {
 	local P=/sys/module/fastecho/parameters counts v6
 	# shellcheck disable=SC2034 # read by load (lib.sh)
