@@ -7,8 +7,8 @@
  * running unless a port is set), its /proc/net/fastecho, and sysctls under
  * net.fastecho, configured the way the stack's own settings are:
  *
- *   port            0-65535; writing it (re)starts the server on that port,
- *                   0 stops it
+ *   port            0-65535; writing another port (re)starts the server on
+ *                   it, 0 stops it
  *   addr            bind address, empty for every address of both
  *                   families; read when port is written
  *   backlog         listen() backlog; read when port is written
@@ -246,7 +246,9 @@ static void fastecho_netns_range(enum fastecho_knob knob, int *min, int *max)
 
 /*
  * Apply a new port: stop the server, and start it again on the new port
- * unless it is 0. A start that fails leaves no server and port 0.
+ * unless it is 0. The port it already serves changes nothing (so a
+ * `sysctl -p` does not reset every connection). A start that fails
+ * leaves no server and port 0.
  */
 static int fastecho_netns_set_port(struct fastecho_netns *ns, int port)
 {
@@ -254,6 +256,8 @@ static int fastecho_netns_set_port(struct fastecho_netns *ns, int port)
 
 	if (ns->dying)
 		return -ENODEV;
+	if (port && port == ns->port && fastecho_server_running(ns->srv))
+		return 0;
 	fastecho_netns_stop(ns);
 	WRITE_ONCE(ns->port, port);
 	if (!port)

@@ -188,6 +188,14 @@ t_netns_sysctl() {
 	echo 9 > /sys/module/fastecho/parameters/idle_timeout
 	[ "$(cat $SYS/idle_timeout)" = 9 ] || fail "idle_timeout sysctl $(cat $SYS/idle_timeout) after the parameter took 9"
 	[ "$(cat $SYS/port)" = $PORT ] || fail "port sysctl $(cat $SYS/port), not $PORT"
+	# The port it serves again: no restart, the connection stays.
+	fc_bg hold hold -c 1 -r $W/r1 -u $W/stop -t 120
+	ready_or_fail hold $W/r1 60
+	echo $PORT > $SYS/port || fail "port=$PORT again refused"
+	stat_is active 1 || fail "active $(stat_get active) after port=$PORT again: the server restarted"
+	touch $W/stop
+	fc_wait hold || fail "hold: $(tail -n 1 $W/hold.out)"
+	rm -f $W/stop
 	for v in "port 65536" "port -1" "port abc" "backlog 0" "backlog 65536" \
 		"max_conns 0" "max_conns 2000000" "max_per_source -1" \
 		"max_per_source 1048577" "idle_timeout -1" "idle_timeout 604801"; do
