@@ -53,6 +53,7 @@ struct fastecho_config {
 /**
  * struct fastecho_stats - counters since load, as shown in the stats file
  *
+ * @listening and @bound say whether the server listens now, and where.
  * @spare is a level, not a counter: threads waiting for a connection.
  * @bytes_dropped counts bytes received but never echoed because their
  * connection ended first (reset, timeout, error, rmmod): bytes_in is
@@ -68,6 +69,8 @@ struct fastecho_config {
  * second (at most one per FASTECHO_TRIM_GAP per connection).
  */
 struct fastecho_stats {
+	bool listening;
+	struct sockaddr_storage bound;
 	u64 active;
 	u64 accepted;
 	u64 rejected;

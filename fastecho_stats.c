@@ -2,7 +2,8 @@
 /*
  * fastecho: the stats file, /proc/net/fastecho.
  *
- * The counters first, then one row per live connection, in id order. Each
+ * Where the server listens ("listen none" when it does not) and the
+ * counters first, then one row per live connection, in id order. Each
  * row is copied out of the server on its own (fastecho_server_conn_info())
  * and printed from the copy, so a reader never holds a lock that accept or
  * close wait for, and never while it prints. The file position is the id
@@ -58,6 +59,10 @@ static void fastecho_stats_show_counters(struct seq_file *m)
 	struct fastecho_stats st;
 
 	fastecho_server_stats(fastecho_stats_server(m), &st);
+	if (st.listening)
+		seq_printf(m, "listen %pISpc\n", &st.bound);
+	else
+		seq_puts(m, "listen none\n");
 	seq_printf(m, "active %llu\n", st.active);
 	seq_printf(m, "accepted %llu\n", st.accepted);
 	seq_printf(m, "rejected %llu\n", st.rejected);

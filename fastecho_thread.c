@@ -142,7 +142,7 @@ struct fastecho_conn {
  * @listen_err:    why the listener failed, valid after @listening
  * @bound:         the address the listener is bound to
  * @lock:          the registry lock: serialises changes to @conns, @spare,
- *                 @dead, @nr_spare, @sources and @running
+ *                 @dead, @nr_spare, @sources, @running and @up
  * @conns:         live connections by id; readers of the stats file look
  *                 entries up under its own lock, never under @lock
  * @sources:       live connections per peer source
@@ -150,6 +150,8 @@ struct fastecho_conn {
  * @dead:          threads waiting for @reaper
  * @nr_spare:      length of @spare
  * @running:       between start and teardown; threads return when it clears
+ * @up:            listening on @bound: from a start that succeeded to
+ *                 the beginning of teardown, for the stats file
  * @reap_wq:       where @reaper runs: it sleeps in kthread_stop(); one per run
  * @reaper:        frees the threads on @dead
  * @nr_active:     entries in @conns, read without @lock by the listener
@@ -192,6 +194,7 @@ struct fastecho_server {
 	struct list_head dead;
 	unsigned int nr_spare;
 	bool running;
+	bool up;
 	struct workqueue_struct *reap_wq;
 	struct work_struct reaper;
 
@@ -916,6 +919,9 @@ int fastecho_server_start(struct fastecho_server *srv, struct net *net,
 		goto out_not_running;
 	}
 	*bound = srv->bound;
+	mutex_lock(&srv->lock);
+	srv->up = true;
+	mutex_unlock(&srv->lock);
 	trace_fastecho_server_start(sock_net(srv->lsock->sk), &srv->bound);
 	return 0;
 
@@ -952,6 +958,7 @@ void fastecho_server_stop(struct fastecho_server *srv)
 
 	mutex_lock(&srv->lock);
 	WRITE_ONCE(srv->running, false);
+	srv->up = false;
 	mutex_unlock(&srv->lock);
 	fastecho_net_shutdown(srv->lsock);
 	kthread_stop(srv->listener);
@@ -1044,6 +1051,11 @@ void fastecho_server_stats(struct fastecho_server *srv,
 	st->errors = atomic64_read(&srv->errors);
 	st->trims = atomic64_read(&srv->trims);
 	st->spare = READ_ONCE(srv->nr_spare);
+	mutex_lock(&srv->lock);
+	st->listening = srv->up;
+	if (st->listening)
+		st->bound = srv->bound;
+	mutex_unlock(&srv->lock);
 
 	xa_lock(&srv->conns);
 	st->bytes_in = srv->ended.bytes_in;

@@ -26,6 +26,7 @@ t_load() {
 		'' | *[!0-9]*) fail "/proc/net/fastecho: counter $k is '$v'" ;;
 		esac
 	done
+	stat_is listen "[::]:$PORT" || fail "/proc/net/fastecho: listen $(stat_get listen)"
 	[ "$(stat_get active)" = 0 ] || fail "active $(stat_get active) right after load"
 	grep -q '^ *id ' /proc/net/fastecho || fail "no 'id ...' header in /proc/net/fastecho"
 	[ "$(cat /sys/module/fastecho/parameters/port)" = "$PORT" ] ||

@@ -62,11 +62,13 @@ t_netns_servers() {
 	[ -r "$cs" ] || fail "no /proc/net/fastecho in $NS"
 	[ "$(ns_get $NS port)" = 0 ] || fail "port $(ns_get $NS port) in a new namespace, not 0"
 	stat_is accepted 0 "$cs" || fail "accepted $(stat_get accepted "$cs") in $NS before its server"
+	stat_is listen none "$cs" || fail "listen $(stat_get listen "$cs") in $NS before its server"
 	dmesg_mark
 	ns_set $NS port $PORT || fail "port=$PORT in $NS: $(cat $W/sysctl.err)"
 	dmesg_new | grep -q "fastecho: listening on \[::\]:$PORT in netns" ||
 		fail "no 'listening on [::]:$PORT in netns' line"
 	[ "$(listener_threads)" = 2 ] || fail "$(listener_threads) listener threads, not 2"
+	stat_is listen "[::]:$PORT" "$cs" || fail "$NS: listen $(stat_get listen "$cs")"
 
 	# Each side's loopback reaches its own server.
 	FC_NS="" fc_ok echo -h 127.0.0.1 -n 1000 -t 60
@@ -107,6 +109,8 @@ t_netns_servers() {
 	# Port 0 stops that server only.
 	ns_set $NS port 0 || fail "port=0 in $NS: $(cat $W/sysctl.err)"
 	[ "$(listener_threads)" = 1 ] || fail "$(listener_threads) listener threads after port=0, not 1"
+	stat_is listen none "$cs" || fail "$NS: listen $(stat_get listen "$cs") after port=0"
+	stat_is listen "[::]:$PORT" || fail "initial namespace: listen $(stat_get listen)"
 	FC_NS=in_lane fc_ok refused -h 127.0.0.1 -t 10
 	FC_NS="" fc_ok echo -h 127.0.0.1 -n 100 -t 60
 	ns_release $NS
