@@ -3,7 +3,10 @@
 # fastecho: build the module with kbuild, and drive the QEMU harness.
 #
 #   make                 build fastecho.ko against KDIR
-#   make check           run the test suite in a QEMU guest (KERNEL=6.1 by default)
+#   make check           run the test suite in a QEMU guest (KERNEL=6.1 by default;
+#                        FULL=1: every case on every boot)
+#   make check-debug     the debug kernel's cases and the fault-injection lane
+#                        (FULL=1: the whole suite there)
 #   make check-run       test make run from the host (forwarded port, guest shell)
 #   make lint            checkpatch --strict, sparse, W=1, clang-format,
 #                        shellcheck
@@ -46,13 +49,13 @@ setup:
 	scripts/setup.sh
 
 check:
-	scripts/check.sh --kernel $(KERNEL) $(if $(T),--only "$(T)")
+	scripts/check.sh --kernel $(KERNEL) $(if $(T),--only "$(T)") $(if $(FULL),--full)
 
 check-matrix:
 	scripts/check.sh --matrix $(if $(T),--only "$(T)")
 
 check-debug:
-	scripts/check.sh --kernel debug $(if $(T),--only "$(T)")
+	scripts/check.sh --kernel debug $(if $(T),--only "$(T)") $(if $(FULL),--full)
 
 # make run, driven end to end from the host (port forward, shell, unload).
 check-run:

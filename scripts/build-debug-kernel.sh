@@ -17,7 +17,9 @@
 # (stamp file $CACHE/debug/build/.fastecho-stamp).
 #
 # Environment: FASTECHO_CACHE (cache root), FE_LINUX_SOURCE (tarball),
-#              JOBS (make -j, default: number of CPUs).
+#              JOBS (make -j, default: number of CPUs), FE_BUILD_NICE (what
+#              the compile adds to the nice value, default 19; .ci/run,
+#              which runs the whole script at nice 10, sets 0).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,6 +27,7 @@ cache=${FASTECHO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fastecho}
 tarball=${FE_LINUX_SOURCE:-/usr/src/linux-source-6.1.tar.xz}
 fragment=$here/debug.config
 jobs=${JOBS:-$(nproc)}
+nice_inc=${FE_BUILD_NICE:-19}
 top=$cache/debug
 src=$top/src
 build=$top/build
@@ -124,7 +127,7 @@ done <"$fragment"
 #    leaves Module.symvers and a prepared tree for `make -C KDIR M=...`.
 log "building with -j$jobs (this takes a while)"
 start=$(date +%s)
-nice -n 19 make -C "$src" O="$build" -j"$jobs" bzImage modules
+nice -n "$nice_inc" make -C "$src" O="$build" -j"$jobs" bzImage modules
 kmake -s modules_prepare
 # Only now is CONFIG_LOCALVERSION part of the release string.
 kver=$(kmake -s kernelrelease)

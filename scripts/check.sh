@@ -6,9 +6,14 @@
 # tests/suite.sh there, once per boot configuration.
 #
 #   scripts/check.sh [--kernel NAME] [--boots "stock slub preempt"]
-#                    [--only "CASE[,CASE]"] [--soak SEC] [--extra-soak SEC]
-#                    [--timeout SEC]
+#                    [--only "CASE[,CASE]"] [--full] [--soak SEC]
+#                    [--extra-soak SEC] [--timeout SEC]
 #   scripts/check.sh --matrix [--only ...]     6.1, 6.12 and rt, stock boot
+#
+# Cases: the stock boot of 6.1, 6.12 and rt runs the whole suite. The other
+# boots, and the debug kernel, run the cases their configuration is there
+# for (the lists below, docs/testing.md says why); --full runs the whole
+# suite on every boot and on the debug kernel, --only the cases named.
 #
 # Without --only, the host-side TAP scripts tests/host/*.sh (no guest, no
 # network) run first, on any kernel. With the default 6.1 check and no
@@ -54,12 +59,33 @@ matrix=0
 soak=${SOAK_SECONDS:-60}
 extra_soak=20
 timeout_s=${CHECK_TIMEOUT:-}
+full=0
+
+# What each boot other than stock runs by default (--full: everything).
+# slub_debug=FZPU: red zones, poisoning and free checks on Debian's own
+# kernel, for the cases that allocate and free the most.
+slub_cases=binary,halfclose_rst,concurrent,spare_shrink,rmmod_under_fire,cycles,soak,net_xfer,urgent,churn,stats_cycles,zc_stream,zc_halfclose,zc_rmmod
+# preempt=full: preemption anywhere, for the cases that race threads,
+# teardown (in several namespaces too), parameter writes and readers of
+# the stats file.
+preempt_cases=concurrent,spare_shrink,param_race,sched,rmmod_under_fire,cycles,soak,net_xfer,net_rmmod,stats_cycles,zc_stream,zc_rmmod,netns_rmmod
+# zerocopy=1 on every insmod: the cases that echo, end or tear down
+# connections in ways the zc_* cases of every boot do not already cover
+# (netns_servers: a connection's release with its namespace reference).
+zerocopy_cases=echo,binary,halfclose_rst,concurrent,ipv6,rmmod_under_fire,soak,net_xfer,net_soak,net_rmmod,counters,netns_servers
+# The debug kernel (KASAN, lockdep, kmemleak, fault injection): load,
+# echo and teardown paths, rmmod under fire (loopback and the veth lane),
+# zero-copy, urgent data, the stats file across unloads, a namespace
+# deleted under its server (netns_del), the fault-injection lane, and
+# kmemleak last.
+debug_cases=load,echo,binary,halfclose_rst,concurrent,spare_shrink,rmmod_under_fire,net_rmmod,urgent,stats_cycles,zc_stream,zc_halfclose,zc_rmmod,netns_del,fault_insmod,fault_rmmod,fault_stats_params,fault_serve,kmemleak
 
 while (($#)); do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
 	--boots) boots=$2; shift 2 ;;
 	--only) only=$2; shift 2 ;;
+	--full) full=1; shift ;;
 	--matrix) matrix=1; shift ;;
 	--soak) soak=$2; shift 2 ;;
 	--extra-soak) extra_soak=$2; shift 2 ;;
@@ -135,6 +161,21 @@ boot_append() {
 	esac
 }
 
+# boot_cases KERNEL BOOT: the cases that boot runs by default, empty for
+# the whole suite.
+boot_cases() {
+	if [[ "$1" == debug ]]; then
+		echo "$debug_cases"
+		return
+	fi
+	case "$2" in
+	slub) echo "$slub_cases" ;;
+	preempt) echo "$preempt_cases" ;;
+	zerocopy) echo "$zerocopy_cases" ;;
+	*) echo "" ;;
+	esac
+}
+
 # build KERNEL: the module for that kernel and the guest programs.
 # Returns 1 (after a failing TAP line) when either does not build.
 build() {
@@ -181,7 +222,11 @@ run_boot() {
 	[[ "$k" != debug ]] || args+=(FE_STATS_CONNS=2000)
 	args+=(/fe/tests/suite.sh)
 	rm -f "$raw.status"
-	[[ -z "$only" ]] || args+=(--only "$only")
+	local sel=$only
+	if [[ -z "$sel" ]] && ((!full)); then
+		sel=$(boot_cases "$k" "$b")
+	fi
+	[[ -z "$sel" ]] || args+=(--only "$sel")
 
 	# The real-network lane's kernel modules (tests/net.sh), where this
 	# kernel has them as modules rather than built in.
@@ -193,6 +238,7 @@ run_boot() {
 	done
 
 	echo "# $tag: booting (append '${append}', soak ${s}s, time scale $ts, timeout ${tmo}s)"
+	echo "# $tag: cases: ${sel:-all}"
 	local t0=$SECONDS
 	# The suite's TAP, renumbered and prefixed with KERNEL/BOOT as it comes.
 	while IFS= read -r line; do

@@ -50,6 +50,16 @@
  *             the echo must be every byte, the urgent one in line, then EOF
  *   pause     one connection: -c rounds of a -m byte echo (default 64),
  *             each followed by a pause of -i ms
+ *   fault     -x transfers, -c at a time, of 1 to -n bytes (default 100000)
+ *             each, then a half-close, against a server whose allocations
+ *             fail at random (tests/fault.sh): a transfer either comes back
+ *             whole and then EOF ("full"), whole with no EOF within 5 s
+ *             ("nofin": the server's TCP could not allocate its FIN, and
+ *             gives up on it), or the server ends it early, by a reset or
+ *             an early EOF ("cut"); every byte that does come back must be
+ *             the byte sent, and none may hang (60 s without progress; a
+ *             keepalive every second after 2 s idle finds a server socket
+ *             gone without its reset). Prints "full F nofin N cut C"
  *
  * Options:
  *   -h HOST[,HOST]  IPv4 or IPv6 literal(s), default 127.0.0.1; with a list,
@@ -1142,6 +1152,127 @@ static void mode_xfer(void)
 	     opt_maxserved, half, full, bytes);
 }
 
+/* fault: a transfer that the server cuts is fine, a wrong byte is not. */
+static void *fault_worker(void *arg)
+{
+	struct worker *w = arg;
+	size_t cap = opt_n > 0 ? (size_t)opt_n : 100000;
+	unsigned char *buf = malloc(cap);
+	int one = 1, two = 2, three = 3;
+	long id;
+
+	if (!buf) {
+		snprintf(w->err, sizeof(w->err), "out of memory");
+		return NULL;
+	}
+	fill_random(buf, cap, &w->seed);
+	while (!should_stop() &&
+	       (id = __atomic_fetch_add(&xfer_next, 1, __ATOMIC_RELAXED)) <
+	       opt_maxserved) {
+		struct xfer x = { 0 };
+		enum xfer_res r;
+		int fd;
+
+		x.len = 1 + rnd(&w->seed) % cap;
+		x.buf = buf;
+		x.chunk = 1 + rnd(&w->seed) % 16384;
+		x.halfclose = 1;
+		x.deadline = deadline_all();
+		x.idle = 60 * time_scale;
+		fd = fe_connect((int)id, limit_ms(30000));
+		if (fd < 0) {
+			/* The server resets what it cannot serve. */
+			if (errno == ECONNRESET || errno == ECONNREFUSED) {
+				w->resets++;
+				continue;
+			}
+			snprintf(w->err, sizeof(w->err),
+				 "transfer %ld: connect: %s", id,
+				 strerror(errno));
+			stop_flag = 1;
+			break;
+		}
+		/*
+		 * A server that cannot allocate may close a socket without
+		 * the reset reaching us (its skb failed too): a keepalive
+		 * probe then draws one from its kernel, as for any client.
+		 */
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &two, sizeof(two));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &three, sizeof(three));
+		w->conns++;
+		r = do_xfer(fd, &x);
+		if (r == XFER_OK) {
+			w->bytes += x.len;
+			if (wait_fd(fd, POLLIN, limit_ms(5000)) <= 0) {
+				w->halfclosed++;
+			} else {
+				char c;
+				ssize_t k = recv(fd, &c, 1, 0);
+
+				if (k > 0) {
+					snprintf(w->err, sizeof(w->err),
+						 "transfer %ld: a byte more than the %zu sent",
+						 id, x.len);
+					close(fd);
+					stop_flag = 1;
+					break;
+				}
+				if (k == 0)
+					w->completed++;
+				else
+					w->halfclosed++;
+			}
+		} else if (r == XFER_RESET) {
+			w->resets++;
+		} else if (r == XFER_EOF) {
+			w->aborts++;
+		} else {
+			snprintf(w->err, sizeof(w->err),
+				 "transfer %ld of %zu bytes (local port %d): %.120s",
+				 id, x.len, local_port(fd), x.why);
+			close(fd);
+			stop_flag = 1;
+			break;
+		}
+		close(fd);
+	}
+	free(buf);
+	return NULL;
+}
+
+static void mode_fault(void)
+{
+	long n = opt_count, i, full = 0, nofin = 0, resets = 0, eofs = 0;
+	unsigned long long bytes = 0;
+	struct worker *ws;
+
+	if (opt_maxserved < 1)
+		opt_maxserved = 100;
+	raise_nofile(n + 64);
+	ws = run_workers(n, fault_worker, deadline_all());
+	join_workers(ws, n);
+	for (i = 0; i < n; i++) {
+		if (ws[i].err[0])
+			fail("worker %ld: %s", i, ws[i].err);
+		full += ws[i].completed;
+		nofin += ws[i].halfclosed;
+		resets += ws[i].resets;
+		eofs += ws[i].aborts;
+		bytes += ws[i].bytes;
+	}
+	if (full + nofin + resets + eofs < opt_maxserved)
+		fail("only %ld of %ld transfers ran before -t",
+		     full + nofin + resets + eofs, opt_maxserved);
+	if (!opt_quiet)
+		printf("full %ld nofin %ld cut %ld\n", full, nofin,
+		       resets + eofs);
+	pass("%ld transfers: %ld echoed whole and verified (%llu bytes), %ld of them without the server's FIN; %ld cut by the server (%ld reset, %ld early EOF)",
+	     opt_maxserved, full + nofin, bytes, nofin, resets + eofs, resets,
+	     eofs);
+}
+
 static void mode_maxconn(void)
 {
 	long n = opt_count, i, served = 0, rejected = 0, hung = 0, bad = 0;
@@ -1417,7 +1548,7 @@ static const struct {
 	{ "readloop", mode_readloop },
 	{ "listen", mode_listen },	{ "refused", mode_refused },
 	{ "xfer", mode_xfer },		{ "urgent", mode_urgent },
-	{ "pause", mode_pause },
+	{ "pause", mode_pause },		{ "fault", mode_fault },
 };
 
 static void usage(void)

@@ -38,6 +38,8 @@ T=$(dirname "$0")
 . "$T/zerocopy.sh"
 # shellcheck source=tests/trace.sh
 . "$T/trace.sh"
+# shellcheck source=tests/fault.sh
+. "$T/fault.sh"
 # shellcheck source=tests/leaks.sh
 . "$T/leaks.sh"
 
