@@ -97,7 +97,8 @@ static struct fastecho_globals fastecho_globals = {
  * task_struct, signal structures, two sockets and struct fastecho_conn,
  * is under 24 KiB. A busy connection adds its bufsize buffer and the
  * page TCP keeps for the thread's sends (up to 32 KiB). A spare thread
- * has the stack and the rest, and no socket.
+ * has the stack, the rest and the send page of its last connection, and
+ * no socket.
  */
 #define FASTECHO_CONN_BASE (24 << 10)
 #define FASTECHO_CONN_FRAG (32 << 10)
@@ -121,15 +122,16 @@ static int fastecho_host_max_conns(unsigned int bufsize, unsigned int spare)
 {
 	u64 ram = (u64)totalram_pages() << PAGE_SHIFT;
 	u64 thread = (u64)THREAD_SIZE + FASTECHO_CONN_BASE;
+	u64 idle = thread + FASTECHO_CONN_FRAG;
 	u64 tasks = div64_u64(ram, 8 * (u64)THREAD_SIZE) * 3 / 4;
 	u64 pids = (u64)PID_MAX_DEFAULT * 3 / 4;
 	u64 mem = ram / 2;
 	u64 n;
 
-	if (tasks <= spare || pids <= spare || mem <= spare * thread)
+	if (tasks <= spare || pids <= spare || mem <= spare * idle)
 		return 1;
 	n = min3(tasks - spare, pids - spare,
-		 div64_u64(mem - spare * thread,
+		 div64_u64(mem - spare * idle,
 			   thread + FASTECHO_CONN_FRAG + bufsize));
 	return clamp_t(u64, n, 1, FASTECHO_MAX_CONNS);
 }

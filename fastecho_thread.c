@@ -660,8 +660,12 @@ out_error:
  *
  * Takes the connection out of @conns, with its byte counts, moves the
  * thread onto @spare when there is room, else onto @dead for the reaper,
- * and releases the socket and the big buffer. Once teardown has begun, it
- * touches nothing: teardown owns the thread, its socket and its entry.
+ * and releases the socket and the big buffer. A thread that goes spare
+ * keeps its send page (current->task_frag, up to 32 KiB): the next
+ * connection's first send would otherwise take a new one, which the
+ * allocator zeroes with init_on_alloc=1; a thread on @dead gives it back.
+ * Once teardown has begun, it touches nothing: teardown owns the thread,
+ * its socket and its entry.
  *
  * Return: true to wait for the next connection, false to return.
  */
@@ -697,7 +701,8 @@ static bool fastecho_conn_done(struct fastecho_server *srv,
 
 	fastecho_net_release(sock);
 	kvfree(big);
-	fastecho_net_release_frag();
+	if (!spare)
+		fastecho_net_release_frag();
 	return spare;
 }
 

@@ -63,6 +63,19 @@
 #             guest (scripts/vm.sh --icount --perf), where cpu-clock
 #             samples by guest instructions: bench/perf-groups.awk turns
 #             the lines into instructions per echo by group
+#   ppdiff    perf record -a -e cpu-clock -F freq around the client, twice
+#             per server and size, the runs differing only in length
+#             (durs="D1 D2" seconds of ping-pong or cec after the same
+#             warm-up, or MiB of bulk): dmode=pp (ping-pong 64 B, conns=N...),
+#             cec (connect-echo-close, 4 in flight) or bulk (one stream of
+#             D MiB each way). On the instruction clock the two runs repeat
+#             the connects, the warm-up and the closes to the instruction,
+#             so a symbol's samples in run 2 less run 1 are its share of
+#             the extra messages only: "PPDIFF" lines with each run's
+#             RESULT and the sample count of every symbol (dso,sym, all
+#             tasks: "all"; the client task only: "cli") with at least
+#             2 samples; bench/perf-diff.awk makes instructions per message
+#             (connection, MiB) of them
 #   ppcount   ping-pong 64 B at conns=N... (1 32) against servers=...
 #             (e.g. "fastecho epoll"), per echoed message: every nonzero delta
 #             of /proc/net/snmp Tcp and /proc/net/netstat TcpExt (segments
@@ -103,6 +116,7 @@ rows=150
 warm=1
 parts="sched spare bufsize nice batch busy frag bulk"
 durs="0.25 1.25"
+dmode=pp
 latfns=""
 tps=""
 kps=""
@@ -111,7 +125,7 @@ for kv in "$@"; do
 	case "$kv" in
 	dur=* | parts=* | reps=* | mib=* | probes=* | conns=* | servers=* | \
 	freq=* | warm=* | jitter=* | rows=* | durs=* | latfns=* | \
-	tps=* | kps=* | psort=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
+	tps=* | kps=* | psort=* | dmode=*) eval "${kv%%=*}=\"\${kv#*=}\"" ;;
 	*) echo "guest-profile: unknown argument $kv" >&2; exit 2 ;;
 	esac
 done
@@ -402,6 +416,44 @@ pp_perf() {
 		/^ *[0-9.]+%/ && n++ < '"$rows"' {
 			s = $0; sub(/^ *[0-9.]+% +/, "", s); gsub(/  +/, " ", s)
 			printf "PPERF %s sym %s %s\n", l, $1, s }'
+	rm -f $p
+}
+
+# pd_run SERVER SIZE D: one client (ping-pong at SIZE connections for D
+# seconds, cec for D seconds, or bulk of D MiB) under perf record; PPDIFF
+# lines of its RESULT and the samples per symbol, all tasks and client
+pd_run() {
+	p=/tmp/perf.data
+	l="server=$1 mode=$dmode size=$2 d=$3"
+	echo -1 >/proc/sys/kernel/perf_event_paranoid
+	echo 0 >/proc/sys/kernel/kptr_restrict
+	case $dmode in
+	pp) args="-m pingpong -c $2 -s 64 -J $jitter -w $warm -d $3" ;;
+	cec) args="-m cec -c 4 -s 64 -w $warm -d $3" ;;
+	bulk) args="-m bulk -b $3 -v 16" ;;
+	esac
+	# shellcheck disable=SC2086
+	res=$(/fe/sbin/perf record -q -a -m 16384 -e cpu-clock -F "$freq" -o $p -- \
+		$bin/fastecho-bench $args -T 900 $host "$(port_of "$1")" 2>/dev/null |
+		grep '^RESULT')
+	echo "PPDIFF $l result ${res#RESULT }"
+	/fe/sbin/perf report -i $p --stats 2>/dev/null | grep -i lost |
+		sed "s/^ */PPDIFF $l lost /"
+	# all tasks by dso,sym; the client by comm,dso,sym, its rows only
+	# (perf report --comms filters whole dso,sym rows by their first task)
+	for who in all cli; do
+		pd_s=dso,sym
+		[ $who = cli ] && pd_s=comm,dso,sym
+		/fe/sbin/perf report -i $p --stdio --no-children -n --sort $pd_s \
+			-g none --percent-limit 0 2>/dev/null | awk -v l="$l $who" -v who=$who '
+			/^ *[0-9.]+% +[0-9]+ / {
+				if (who == "cli") { if ($3 != "fastecho-bench") next; sub(/fastecho-bench +/, "") }
+				tot += $2
+				if ($2 < 2) next
+				s = $0; sub(/^ *[0-9.]+% +[0-9]+ +/, "", s); gsub(/  +/, " ", s)
+				printf "PPDIFF %s n %d %s\n", l, $2, s }
+			END { printf "PPDIFF %s samples %d\n", l, tot }'
+	done
 	rm -f $p
 }
 
@@ -700,6 +752,18 @@ for part in $parts; do
 			[ "$srv" = fastecho-zc ] && load_fastecho zerocopy=1
 			for c in $conns; do
 				pp_perf "$srv" "$c"
+			done
+			[ "$srv" = fastecho-zc ] && load_fastecho
+		done
+		;;
+	ppdiff)
+		[ -x /fe/sbin/perf ] || { echo "guest-profile: ppdiff wants scripts/vm.sh --perf" >&2; exit 1; }
+		for srv in $servers; do
+			[ "$srv" = fastecho-zc ] && load_fastecho zerocopy=1
+			for c in $conns; do
+				for d in $durs; do
+					pd_run "$srv" "$c" "$d"
+				done
 			done
 			[ "$srv" = fastecho-zc ] && load_fastecho
 		done
