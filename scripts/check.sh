@@ -78,7 +78,7 @@ zerocopy_cases=echo,binary,halfclose_rst,concurrent,ipv6,rmmod_under_fire,soak,n
 # zero-copy, urgent data, the stats file across unloads, a namespace
 # deleted under its server (netns_del), the fault-injection lane, and
 # kmemleak last.
-debug_cases=load,echo,binary,halfclose_rst,concurrent,spare_shrink,rmmod_under_fire,net_rmmod,urgent,stats_cycles,zc_stream,zc_halfclose,zc_rmmod,netns_del,fault_insmod,fault_rmmod,fault_stats_params,fault_serve,kmemleak
+debug_cases=load,echo,binary,halfclose_rst,concurrent,spare_shrink,rmmod_under_fire,net_rmmod,urgent,stats_cycles,zc_stream,zc_halfclose,zc_rmmod,netns_del,fault_insmod,fault_rmmod,fault_stats_params,fault_serve,fault_netns,kmemleak
 
 while (($#)); do
 	case "$1" in

@@ -23,6 +23,7 @@
 fe_case fault_insmod "fault_insmod: insmod with its Nth allocation failed (every N from before the init on, a sample before), then with the listener's thread failing at random: a clean errno and nothing left, or a working load; then insmod works"
 fe_case fault_rmmod "fault_rmmod: rmmod with its Nth allocation failed, with live and spare threads: nothing left, a reload echoes"
 fe_case fault_stats_params "fault_stats_params: the stats file read and each runtime parameter written with the Nth allocation failed: a clean errno or the whole result, and the module serves on"
+fe_case fault_netns "fault_netns: a network namespace made with its Nth allocation failed, every N from before fastecho's pernet init on, and net.fastecho.port written with its Nth failed: a clean errno or a working server, nothing left"
 fe_case fault_serve "fault_serve: accept and echo while fastecho's threads fail allocations at random, then rmmod: echoes byte-exact or cut, every connection's end counted, no hang"
 
 FAULT_DBG=/sys/kernel/debug
@@ -309,6 +310,80 @@ t_fault_stats_params() {
 	touch $W/stop
 	fc_wait hold || fail "hold client: $(tail -n 1 $W/hold.out)"
 	unload_ok
+}
+
+# fastecho's pernet init is the last one a new namespace runs (its
+# operations were registered last), so the last fault points of an
+# unshare(CLONE_NEWNET) are its own and those of the namespace's last
+# steps: every one from FAULT_NETNS_BEFORE before the end fails in turn,
+# the namespace is then made or not, and gone with fefail either way.
+# Then, in a namespace of its own, net.fastecho.port is written with each
+# fault point failed in turn: the server starts and echoes, or the write
+# fails with an errno and leaves port 0, "listen none" and no thread.
+FAULT_NETNS_BEFORE=${FE_FAULT_NETNS_BEFORE:-80}
+t_fault_netns() {
+	local n total from fails=0 made=0 errs="" l0 pts=0 FNS="$IP netns exec fe-f"
+	fault_ready || return 0
+	fault_setup 0 N
+	load_ok
+	l0=$(listener_threads)
+	nth "$FAULT_NTH_MAX" unshare-net
+	[ "$rc" = 0 ] && [ "$inj" = 0 ] || fail "unshare(CLONE_NEWNET): rc $rc errno $eno"
+	total=$((FAULT_NTH_MAX - left))
+	from=$((total - FAULT_NETNS_BEFORE))
+	[ $from -ge 1 ] || from=1
+	n=$((from - 1))
+	inj=1
+	while [ "$inj" = 1 ]; do
+		n=$((n + 1))
+		[ $n -le "$FAULT_NTH_MAX" ] || fail "unshare still reaches fault point $n"
+		nth $n unshare-net
+		if [ "$rc" = 0 ]; then
+			made=$((made + 1))
+		else
+			[ "$inj" = 1 ] || fail "unshare failed ($eno) with nothing injected"
+			fails=$((fails + 1))
+			errs="$errs $eno"
+		fi
+	done
+	diag "a namespace reaches $total fault points; with one of the last $((n - from)) failed: $fails not made ($(echo "$errs" | eno_count)), $made made all the same"
+	[ $fails -ge 1 ] || fail "no unshare failed: nothing was injected"
+	[ "$(listener_threads)" = "$l0" ] || fail "$(listener_threads) listener threads after the namespaces, want $l0"
+	fc_ok echo -n 1000 -t 30 -q
+
+	$IP netns add fe-f || fail "ip netns add fe-f failed"
+	$IP -n fe-f link set lo up
+	fails=0 made=0 errs="" n=0 inj=1
+	while [ "$inj" = 1 ]; do
+		n=$((n + 1))
+		[ $n -le "$FAULT_NTH_MAX" ] || fail "port=7003 still reaches fault point $n"
+		$FNS "$FEFAIL" $n write /proc/sys/net/fastecho/port 7003 > $W/nth.out 2>&1 ||
+			fail "fefail: $(cat $W/nth.out)"
+		read -r _ inj _ left _ rc _ eno < $W/nth.out
+		[ "$inj" = 0 ] || pts=$n
+		if [ "$rc" = 0 ]; then
+			made=$((made + 1))
+			FC_NS="$FNS" fc_ok echo -h 127.0.0.1 -p 7003 -n 1000 -t 30 -q
+			echo 0 | $FNS sh -c 'cat > /proc/sys/net/fastecho/port' ||
+				fail "N=$n: cannot write port 0"
+		else
+			[ "$inj" = 1 ] || fail "port=7003 failed ($eno) with nothing injected"
+			fails=$((fails + 1))
+			errs="$errs $eno"
+			[ "$($FNS cat /proc/sys/net/fastecho/port)" = 0 ] ||
+				fail "N=$n: port $($FNS cat /proc/sys/net/fastecho/port) after a failed start"
+		fi
+		$FNS grep -qx 'listen none' /proc/net/fastecho ||
+			fail "N=$n: $($FNS head -n 1 /proc/net/fastecho) with port 0"
+		wait_until 30 sh -c "[ \$(cat /proc/[0-9]*/comm 2>/dev/null | grep -cx fastecho) = $l0 ]" ||
+			fail "N=$n: $(listener_threads) listener threads, want $l0"
+	done
+	diag "port=7003 with one of $pts fault points failed: $fails failed ($(echo "$errs" | eno_count)), $made started all the same"
+	[ $fails -ge 1 ] || fail "no port write failed: nothing was injected"
+	$IP netns del fe-f
+	diag "failures injected: $(fault_count)"
+	unload_ok
+	nothing_left "rmmod"
 }
 
 # Mark fastecho's threads (the listener, every fastecho/N) for failslab's

@@ -10,6 +10,8 @@
  *   fefail N rmmod NAME             delete_module(NAME, O_NONBLOCK)
  *   fefail N read FILE              open FILE, read it to its end
  *   fefail N write FILE STRING      open FILE, write STRING once
+ *   fefail N unshare-net            unshare(CLONE_NEWNET): a new network
+ *                                   namespace, gone again when fefail exits
  *
  * Only that operation runs with fail-nth set: the file is opened, and N
  * written to it, before; it is read back after (0: the failure was
@@ -21,6 +23,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +54,7 @@ static const char *errno_name(int e)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: fefail N insmod FILE [PARAMS] | rmmod NAME | read FILE | write FILE STRING\n");
+		"usage: fefail N insmod FILE [PARAMS] | rmmod NAME | read FILE | write FILE STRING | unshare-net\n");
 	exit(2);
 }
 
@@ -63,7 +66,7 @@ int main(int argc, char **argv)
 	ssize_t len;
 	long n;
 
-	if (argc < 4)
+	if (argc < 3 || (argc < 4 && strcmp(argv[2], "unshare-net")))
 		usage();
 	n = strtol(argv[1], NULL, 10);
 	op = argv[2];
@@ -78,7 +81,8 @@ int main(int argc, char **argv)
 	} else if (!strcmp(op, "write")) {
 		if (argc < 5)
 			usage();
-	} else if (strcmp(op, "rmmod") && strcmp(op, "read")) {
+	} else if (strcmp(op, "rmmod") && strcmp(op, "read") &&
+		   strcmp(op, "unshare-net")) {
 		usage();
 	}
 
@@ -98,6 +102,8 @@ int main(int argc, char **argv)
 		rc = syscall(SYS_finit_module, fd, argc > 4 ? argv[4] : "", 0);
 	} else if (!strcmp(op, "rmmod")) {
 		rc = syscall(SYS_delete_module, argv[3], O_NONBLOCK);
+	} else if (!strcmp(op, "unshare-net")) {
+		rc = unshare(CLONE_NEWNET);
 	} else {
 		int wr = !strcmp(op, "write");
 
