@@ -243,15 +243,18 @@ if ((interactive)); then
 	elapsed=$(($(date +%s) - start))
 else
 	# A report in the kernel's own boot, before GUEST_CMD starts (so
-	# before anything of ours is loaded), gets one more boot: seen once
-	# on the debug kernel under TCG (KASAN in an interrupt during
-	# identify_cpu). So does a boot that has not reached GUEST_CMD after
-	# FE_BOOT_LIMIT seconds (default 300; a boot takes 3-30 s): seen once
-	# on the debug kernel, QEMU idle and not a line on the console. The
-	# first console is kept; a second such boot fails the run like any
-	# other. The elapsed time reported at the end covers both boots.
+	# before anything of ours is loaded), gets another boot: seen on the
+	# debug kernel under TCG (KASAN in an interrupt during identify_cpu).
+	# So does a boot that has not reached GUEST_CMD after FE_BOOT_LIMIT
+	# seconds (default 300; a boot takes 3-30 s): seen on the debug
+	# kernel, QEMU idle and not a line on the console. Both were seen in
+	# one run (the host loaded by other guests), so up to FE_BOOTS boots
+	# (default 3) are tried. Each failed console is kept (.bootN); a last
+	# such boot fails the run like any other. The elapsed time reported at the
+	# end covers every boot.
 	boot_limit=${FE_BOOT_LIMIT:-300}
-	for attempt in 1 2; do
+	max_boots=${FE_BOOTS:-3}
+	for ((attempt = 1; attempt <= max_boots; attempt++)); do
 		boots=$attempt
 		boot_start=$(date +%s)
 		: >"$out"
@@ -274,7 +277,7 @@ else
 		boot_splat=$(sed '/@@FE-BEGIN@@/,$d' "$log" | tr -d '\r' |
 			grep -E "$splat_re" | head -n 3 || true)
 		((boot_hung)) && boot_splat="no guest command after ${boot_limit}s of boot"
-		if [[ -z "$boot_splat" || $attempt == 2 ]]; then
+		if [[ -z "$boot_splat" || $attempt == "$max_boots" ]]; then
 			if ((boot_hung)); then
 				echo "vm.sh: $boot_splat, again: giving up" >&2
 				kill $qpid 2>/dev/null
@@ -282,9 +285,9 @@ else
 			break
 		fi
 		echo "vm.sh: kernel report or hang during boot, before the command" \
-			"started; booting once more (first console: $log.boot1):" >&2
+			"started; booting once more (that console: $log.boot$attempt):" >&2
 		printf '%s\n' "$boot_splat" | sed 's/^/vm.sh:   /' >&2
-		cp "$log" "$log.boot1"
+		cp "$log" "$log.boot$attempt"
 		kill $qpid 2>/dev/null
 		wait $qpid 2>/dev/null
 	done
