@@ -37,6 +37,7 @@ FAULT_NTH_MAX=${FE_FAULT_NTH_MAX:-100000}
 # before (the module loader's own).
 FAULT_NTH_BEFORE=${FE_FAULT_NTH_BEFORE:-40}
 FAULT_NTH_STRIDE=${FE_FAULT_NTH_STRIDE:-64}
+FAULT_NTH_MISSES=${FE_FAULT_NTH_MISSES:-12}
 # fault_serve: percent of the marked threads' allocations that fail.
 FAULT_PCT=${FE_FAULT_PCT:-5}
 # fault_insmod: loads with the listener's thread failing, and how often.
@@ -139,6 +140,7 @@ insmod_nth() {
 
 t_fault_insmod() {
 	local n=0 fails=0 loads=0 errs="" params total tried=0 from t0 seen=""
+	local misses
 	fault_ready || return 0
 	fault_setup 0 N
 	params=$(echo $SUITE_LIMITS ${FE_PARAMS:-})
@@ -155,23 +157,31 @@ t_fault_insmod() {
 	nothing_left "insmod port=0"
 	from=$((FAULT_NTH_MAX - left - FAULT_NTH_BEFORE))
 	diag "insmod reaches $total fault points, $((FAULT_NTH_MAX - left)) when init fails at once: every one from $from, one in $FAULT_NTH_STRIDE before"
-	# A first load reaches more points than the next ones (caches the
-	# kernel fills once): the sweep goes on until a load reaches N no more.
+	# Loads differ in how many points they reach (a first one reaches
+	# more: caches the kernel fills once; page allocations in bulk or
+	# not): the sweep goes on until FAULT_NTH_MISSES loads in a row
+	# reach N no more.
 	t0=$(uptime_s)
-	inj=1
-	while [ "$inj" = 1 ]; do
+	misses=0
+	while [ $misses -lt "$FAULT_NTH_MISSES" ]; do
 		n=$((n + 1))
 		[ $n -ge $from ] || [ $(((n - 1) % FAULT_NTH_STRIDE)) = 0 ] ||
 			continue
 		[ $n -le "$FAULT_NTH_MAX" ] || fail "insmod still reaches fault point $n"
 		tried=$((tried + 1))
 		insmod_nth $n "$params"
-		[ "$inj" = 0 ] || seen="$seen $n:$(if [ "$rc" = 0 ]; then echo ok; else echo "$eno"; fi)"
+		if [ "$inj" = 0 ]; then
+			misses=$((misses + 1))
+			[ $n -lt $from ] || seen="$seen $n:-"
+			continue
+		fi
+		misses=0
+		seen="$seen $n:$(if [ "$rc" = 0 ]; then echo ok; else echo "$eno"; fi)"
 		[ $((tried % 25)) != 0 ] ||
 			diag "N=$n: $tried tried, $fails failed, $loads loaded all the same, $(since "$t0") s"
 	done
-	diag "insmod with fault point N failed, N:result (ok: loaded, echoed, unloaded):$seen"
-	diag "insmod with one of $((tried - 1)) fault points failed: $fails failed ($(echo "$errs" | eno_count)), $loads loaded all the same; N=$n was not reached"
+	diag "insmod with fault point N failed, N:result (ok: loaded, echoed, unloaded; -: not reached):$seen"
+	diag "insmod with one of $tried fault points failed: $fails failed ($(echo "$errs" | eno_count)), $loads loaded all the same; the last $misses not reached"
 	diag "failures injected: $(fault_count)"
 	[ $fails -ge 1 ] || fail "no insmod failed: nothing was injected"
 	dmesg | grep -q 'FAULT_INJECTION: forcing a failure' ||
