@@ -1123,25 +1123,45 @@ static void *xfer_worker(void *arg)
 	return NULL;
 }
 
-static void mode_xfer(void)
+/*
+ * xfer and fault: -c workers run -x transfers (100 by default) of @fn
+ * between them; a worker's own failure fails the run, and their counts
+ * are summed into @sum.
+ */
+static void run_transfers(void *(*fn)(void *), struct worker *sum)
 {
-	long n = opt_count, i, half = 0, full = 0, bad = 0;
-	unsigned long long bytes = 0;
+	long n = opt_count, i;
 	struct worker *ws;
 
 	if (opt_maxserved < 1)
 		opt_maxserved = 100;
 	raise_nofile(n + 64);
-	ws = run_workers(n, xfer_worker, deadline_all());
+	ws = run_workers(n, fn, deadline_all());
 	join_workers(ws, n);
+	memset(sum, 0, sizeof(*sum));
 	for (i = 0; i < n; i++) {
 		if (ws[i].err[0])
 			fail("worker %ld: %s", i, ws[i].err);
-		half += ws[i].halfclosed;
-		full += ws[i].completed;
-		bad += ws[i].errors;
-		bytes += ws[i].bytes;
+		sum->completed += ws[i].completed;
+		sum->halfclosed += ws[i].halfclosed;
+		sum->resets += ws[i].resets;
+		sum->aborts += ws[i].aborts;
+		sum->errors += ws[i].errors;
+		sum->bytes += ws[i].bytes;
 	}
+}
+
+static void mode_xfer(void)
+{
+	struct worker sum;
+	long half, full, bad;
+	unsigned long long bytes;
+
+	run_transfers(xfer_worker, &sum);
+	half = sum.halfclosed;
+	full = sum.completed;
+	bad = sum.errors;
+	bytes = sum.bytes;
 	if (half + full + bad < opt_maxserved)
 		fail("only %ld of %ld transfers ran before -t (%ld failed)",
 		     half + full + bad, opt_maxserved, bad);
@@ -1244,24 +1264,16 @@ static void *fault_worker(void *arg)
 
 static void mode_fault(void)
 {
-	long n = opt_count, i, full = 0, nofin = 0, resets = 0, eofs = 0;
-	unsigned long long bytes = 0;
-	struct worker *ws;
+	struct worker sum;
+	long full, nofin, resets, eofs;
+	unsigned long long bytes;
 
-	if (opt_maxserved < 1)
-		opt_maxserved = 100;
-	raise_nofile(n + 64);
-	ws = run_workers(n, fault_worker, deadline_all());
-	join_workers(ws, n);
-	for (i = 0; i < n; i++) {
-		if (ws[i].err[0])
-			fail("worker %ld: %s", i, ws[i].err);
-		full += ws[i].completed;
-		nofin += ws[i].halfclosed;
-		resets += ws[i].resets;
-		eofs += ws[i].aborts;
-		bytes += ws[i].bytes;
-	}
+	run_transfers(fault_worker, &sum);
+	full = sum.completed;
+	nofin = sum.halfclosed;
+	resets = sum.resets;
+	eofs = sum.aborts;
+	bytes = sum.bytes;
 	if (full + nofin + resets + eofs < opt_maxserved)
 		fail("only %ld of %ld transfers ran before -t",
 		     full + nofin + resets + eofs, opt_maxserved);
