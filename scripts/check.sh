@@ -33,8 +33,9 @@
 # stock and preempt=full boots of 6.1 and 6.12, 2 on rt and with
 # slub_debug, 10 on the debug kernel. RMMOD_LIMIT, the seconds rmmod under
 # load may take before it counts as hung, is 60 times that. The guest time
-# limit per boot (--timeout, or CHECK_TIMEOUT) is 1800 s, 2400 s with
-# slub_debug, 7200 s on debug. Each can be set in the environment.
+# limit per boot (--timeout, or CHECK_TIMEOUT) is 1800 s, 2700 s for
+# the stock boot (the whole suite), 2400 s with slub_debug, 7200 s on
+# debug. Each can be set in the environment.
 # On the debug kernel stats_load holds 2 000 connections, not 10 000
 # (FE_STATS_CONNS): KASAN's doubled kernel stacks leave its guest too few
 # threads for 10 000.
@@ -203,6 +204,7 @@ run_boot() {
 	[[ "$b" == stock && "$k" != debug ]] || s=$extra_soak
 	tmo=${timeout_s:-1800}
 	if [[ -z "$timeout_s" ]]; then
+		[[ "$b" != stock ]] || tmo=2700
 		[[ "$b" != slub ]] || tmo=2400
 		[[ "$k" != debug ]] || tmo=7200
 	fi
