@@ -1071,21 +1071,43 @@ static void mode_soak(void)
 /* xfer: transfers still to start, shared by the workers. */
 static long xfer_next;
 
-static void *xfer_worker(void *arg)
+/*
+ * xfer and fault: a worker's buffer of random bytes, -n bytes long
+ * (@dflt without -n), or NULL with the worker's error set.
+ */
+static unsigned char *xfer_buf(struct worker *w, size_t dflt, size_t *cap)
 {
-	struct worker *w = arg;
-	size_t cap = opt_n > 0 ? (size_t)opt_n : 200000;
-	unsigned char *buf = malloc(cap);
-	long id;
+	unsigned char *buf;
 
+	*cap = opt_n > 0 ? (size_t)opt_n : dflt;
+	buf = malloc(*cap);
 	if (!buf) {
 		snprintf(w->err, sizeof(w->err), "out of memory");
 		return NULL;
 	}
-	fill_random(buf, cap, &w->seed);
-	while (!should_stop() &&
-	       (id = __atomic_fetch_add(&xfer_next, 1, __ATOMIC_RELAXED)) <
-	       opt_maxserved) {
+	fill_random(buf, *cap, &w->seed);
+	return buf;
+}
+
+/* The next transfer to run, into @id; false once -x have started. */
+static int xfer_claim(long *id)
+{
+	if (should_stop())
+		return 0;
+	*id = __atomic_fetch_add(&xfer_next, 1, __ATOMIC_RELAXED);
+	return *id < opt_maxserved;
+}
+
+static void *xfer_worker(void *arg)
+{
+	struct worker *w = arg;
+	size_t cap;
+	unsigned char *buf = xfer_buf(w, 200000, &cap);
+	long id;
+
+	if (!buf)
+		return NULL;
+	while (xfer_claim(&id)) {
 		struct xfer x = { 0 };
 		static const char *const kinds[] = { "half-close",
 			"half-close after the echo", "full close" };
@@ -1176,19 +1198,14 @@ static void mode_xfer(void)
 static void *fault_worker(void *arg)
 {
 	struct worker *w = arg;
-	size_t cap = opt_n > 0 ? (size_t)opt_n : 100000;
-	unsigned char *buf = malloc(cap);
+	size_t cap;
+	unsigned char *buf = xfer_buf(w, 100000, &cap);
 	int one = 1, two = 2, three = 3;
 	long id;
 
-	if (!buf) {
-		snprintf(w->err, sizeof(w->err), "out of memory");
+	if (!buf)
 		return NULL;
-	}
-	fill_random(buf, cap, &w->seed);
-	while (!should_stop() &&
-	       (id = __atomic_fetch_add(&xfer_next, 1, __ATOMIC_RELAXED)) <
-	       opt_maxserved) {
+	while (xfer_claim(&id)) {
 		struct xfer x = { 0 };
 		enum xfer_res r;
 		int fd;
