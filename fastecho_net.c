@@ -309,6 +309,8 @@ static bool fastecho_net_zc_add(struct fastecho_net_zc *zc, struct page *page,
 		bvec_set_page(&zc->vec[zc->nr++], page, len, off);
 	}
 	zc->len += len;
+	zc->tail_page = page;
+	zc->tail_end = off + len;
 	return true;
 }
 
@@ -355,17 +357,23 @@ static int fastecho_net_zc_copy(struct fastecho_net_zc *zc,
 
 /*
  * A run is taken by reference only when it fills at least this fraction
- * of the (compound) page it sits in; a smaller one is copied. A page
+ * of the (compound) page it sits in, or when it goes straight on from the
+ * run taken before it, in the same page; any other run is copied. A page
  * reference pins the whole page while TCP charges the send queue only the
  * bytes sent from it, so this bounds what a peer that stops acknowledging
- * can make a connection pin: at most this many times its send buffer.
- * It also copies small messages, where a copy is cheaper than a page
- * reference and its release.
+ * can make a connection pin: at most this many times its send buffer,
+ * plus the page at the head of the unacknowledged data, whose earlier
+ * runs may already be acknowledged. It also copies small messages, where
+ * a copy is cheaper than a page reference and its release.
  */
 #define FASTECHO_NET_ZC_MAX_PIN 4
 
-static bool fastecho_net_zc_sparse(struct page *page, unsigned int len)
+static bool fastecho_net_zc_sparse(const struct fastecho_net_zc *zc,
+				   struct page *page, unsigned int off,
+				   unsigned int len)
 {
+	if (zc->tail_page == page && zc->tail_end == off)
+		return false;
 	return (unsigned long)len * FASTECHO_NET_ZC_MAX_PIN <
 	       page_size(compound_head(page));
 }
@@ -385,7 +393,7 @@ static int fastecho_net_zc_frag(struct fastecho_net_zc *zc,
 	struct page *page = skb_frag_page(frag);
 	unsigned int at = skb_frag_off(frag) + pos - start;
 
-	if (!sendpage_ok(page) || fastecho_net_zc_sparse(page, n))
+	if (!sendpage_ok(page) || fastecho_net_zc_sparse(zc, page, at, n))
 		return fastecho_net_zc_copy(zc, skb, pos, n);
 	if (!fastecho_net_zc_add(zc, page, at, n))
 		return 0;

@@ -38,18 +38,31 @@ struct fastecho_net_opts {
  * @len: bytes held, the sum of the runs' lengths
  * @copied: of those, bytes that had to be copied (a linear head, or a
  *       page sendpage_ok() refuses) rather than taken by reference
+ * @tail_page: the page of the last run taken, from round to round; only
+ *       compared, never dereferenced
+ * @tail_end: where in @tail_page that run ended
  * @vec: each run is a page, an offset into it and a length; one page
  *       reference is held per run
  *
- * Filled by fastecho_net_zc_recv(), emptied by fastecho_net_zc_send().
- * Between the two nothing else may touch it.
+ * Set up once by fastecho_net_zc_init(), filled by fastecho_net_zc_recv(),
+ * emptied by fastecho_net_zc_send(). Between the two nothing else may
+ * touch it.
  */
 struct fastecho_net_zc {
 	unsigned int nr;
 	size_t len;
 	size_t copied;
+	struct page *tail_page;
+	unsigned int tail_end;
 	struct bio_vec vec[FASTECHO_NET_ZC_VECS];
 };
+
+/* Ready @zc for a connection's first fastecho_net_zc_recv(). */
+static inline void fastecho_net_zc_init(struct fastecho_net_zc *zc)
+{
+	zc->tail_page = NULL;
+	zc->tail_end = 0;
+}
 
 struct net;
 

@@ -442,6 +442,7 @@ static int fastecho_conn_echo(struct fastecho_server *srv,
 	void *buf;
 	int n, err;
 
+	fastecho_net_zc_init(&zc);
 	while (!kthread_should_stop()) {
 		fastecho_conn_sched(srv, conn, !st->quiet);
 		buf = st->big ?: conn->small;
