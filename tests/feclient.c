@@ -21,6 +21,13 @@
  *   noread    -c clients send until their buffers are full (at most -n
  *             bytes each; full: nothing goes in for -i ms, default 300),
  *             never read; hold them like "hold"
+ *   sparse    -c clients each send -n bytes (default 1000) in writes of
+ *             -w bytes (at most 64; default here 1), with TCP_NODELAY and
+ *             the smallest receive buffer, set before connect, and never
+ *             read; hold them like "hold". With -Z each write is
+ *             MSG_ZEROCOPY: the kernel copies zero-copy data into fresh
+ *             pages when it is delivered locally (skb_copy_ubufs()), so
+ *             every segment reaches the server alone in a 4 KiB page
  *   stream    -c clients echo continuously until the server closes them or
  *             they are told to stop (for rmmod under load)
  *   flood     connect/close as fast as possible for -d seconds (-c threads)
@@ -78,6 +85,7 @@
  *              that the server's send buffer and then its receive queue
  *              fill up (TCP collapses a full receive queue)
  *   -q         quiet on success
+ *   -Z         sparse: send with MSG_ZEROCOPY
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -93,6 +101,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/errqueue.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -127,6 +136,7 @@ static const char *opt_until;
 static const char *opt_keep;
 static unsigned int opt_seed;
 static int opt_quiet;
+static int opt_zerocopy;
 static struct sockaddr_storage opt_src;
 static socklen_t opt_srclen;
 static double time_scale = 1;
@@ -718,6 +728,113 @@ static void mode_noread(void)
 	}
 	printf("feclient noread: %ld clients sent %zu bytes and stopped reading\n",
 	       n, total);
+	fflush(stdout);
+	touch(opt_ready);
+	hold_until(deadline);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	pass("%ld clients held (%zu bytes sent, none read)", n, total);
+}
+
+/* Read and drop @fd's MSG_ZEROCOPY completions; false on an error. */
+static int drain_errqueue(int fd)
+{
+	char ctl[256];
+	struct msghdr msg = { .msg_control = ctl };
+
+	for (;;) {
+		msg.msg_controllen = sizeof(ctl);
+		if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return errno == EAGAIN;
+	}
+}
+
+/*
+ * Send @len bytes of @buf on @fd in one write, with MSG_ZEROCOPY under -Z.
+ * Return the bytes sent, 0 when nothing went in for @patience ms (the way
+ * is full), -1 on an error.
+ */
+static ssize_t send_some(int fd, const char *buf, size_t len, long patience)
+{
+	int flags = MSG_NOSIGNAL | (opt_zerocopy ? MSG_ZEROCOPY : 0);
+	double give_up = now() + patience / 1000.0;
+	ssize_t w;
+
+	for (;;) {
+		w = send(fd, buf, len, flags);
+		if (w > 0)
+			return w;
+		if (errno == ENOBUFS && opt_zerocopy && drain_errqueue(fd)) {
+			/* Completions still owed: they come as data is acked. */
+			if (now() > give_up)
+				return 0;
+			usleep(1000);
+			continue;
+		}
+		if (errno != EAGAIN)
+			return -1;
+		if (wait_fd(fd, POLLOUT, patience) <= 0)
+			return 0;
+	}
+}
+
+static void mode_sparse(void)
+{
+	long n = opt_count, per = opt_n > 0 ? opt_n : 1000, i, j;
+	long wlen = opt_write == 65536 ? 1 : opt_write;
+	int *fds = calloc(n, sizeof(int));
+	int one = 1, small = 1;
+	double deadline = deadline_all();
+	size_t total = 0;
+	char buf[64];
+
+	if (!fds)
+		fail("out of memory");
+	raise_nofile(n + 64);
+	for (i = 0; i < n; i++) {
+		const struct sockaddr_storage *ss = &hosts[i % nhosts];
+
+		/* The receive buffer before connect: a small window from the start. */
+		fds[i] = socket(ss->ss_family,
+				SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fds[i] < 0 ||
+		    setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &small,
+			       sizeof(small)) ||
+		    setsockopt(fds[i], IPPROTO_TCP, TCP_NODELAY, &one,
+			       sizeof(one)) ||
+		    (opt_zerocopy && setsockopt(fds[i], SOL_SOCKET,
+						SO_ZEROCOPY, &one,
+						sizeof(one))))
+			fail("client %ld socket: %s", i, strerror(errno));
+		if (connect(fds[i], (const struct sockaddr *)ss,
+			    hostlens[i % nhosts]) < 0 &&
+		    (errno != EINPROGRESS ||
+		     wait_fd(fds[i], POLLOUT, ms_left(deadline)) <= 0 ||
+		     fe_connect_result(fds[i]) < 0))
+			fail("client %ld connect: %s", i, strerror(errno));
+	}
+	if (wlen > (long)sizeof(buf))
+		wlen = sizeof(buf);
+	memset(buf, 'z', sizeof(buf));
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < per;) {
+			ssize_t r = send_some(fds[i], buf,
+					      per - j < wlen ? per - j : wlen,
+					      opt_patience);
+
+			if (r < 0)
+				fail("client %ld send: %s", i, strerror(errno));
+			if (!r)
+				break;
+			j += r;
+		}
+		total += j;
+		if (opt_zerocopy && !drain_errqueue(fds[i]))
+			fail("client %ld error queue: %s", i, strerror(errno));
+	}
+	printf("feclient sparse: %ld clients sent %zu bytes %ld at a time%s in %.1f s and stopped reading\n",
+	       n, total, wlen, opt_zerocopy ? " (MSG_ZEROCOPY)" : "",
+	       now() - t_start);
 	fflush(stdout);
 	touch(opt_ready);
 	hold_until(deadline);
@@ -1571,6 +1688,7 @@ static const struct {
 	{ "echo", mode_echo },		{ "pipeline", mode_pipeline },
 	{ "halfclose", mode_halfclose },	{ "rst", mode_rst },
 	{ "hold", mode_hold },		{ "noread", mode_noread },
+	{ "sparse", mode_sparse },
 	{ "stream", mode_stream },	{ "flood", mode_flood },
 	{ "soak", mode_soak },		{ "maxconn", mode_maxconn },
 	{ "idle", mode_idle },		{ "busy", mode_busy },
@@ -1586,7 +1704,7 @@ static void usage(void)
 
 	fprintf(stderr, "usage: feclient MODE [-h HOST] [-p PORT] [-t SEC] "
 		"[-c N] [-n N] [-m N] [-w N] [-f FILE] [-d SEC] [-i MS] "
-		"[-a SEC] [-b SEC] [-x N] [-r FILE] [-u FILE] [-k FILE] [-s SEED] [-l MS] [-B ADDR] [-q]\n"
+		"[-a SEC] [-b SEC] [-x N] [-r FILE] [-u FILE] [-k FILE] [-s SEED] [-l MS] [-B ADDR] [-q] [-Z]\n"
 		"modes:");
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		fprintf(stderr, " %s", modes[i].name);
@@ -1605,7 +1723,7 @@ int main(int argc, char **argv)
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "h:p:t:c:n:m:w:f:d:i:a:b:x:r:u:k:s:l:B:q")) != -1) {
+	while ((opt = getopt(argc, argv, "h:p:t:c:n:m:w:f:d:i:a:b:x:r:u:k:s:l:B:qZ")) != -1) {
 		switch (opt) {
 		case 'h': hostlist = optarg; break;
 		case 'p': opt_port = atoi(optarg); break;
@@ -1626,6 +1744,7 @@ int main(int argc, char **argv)
 		case 'k': opt_keep = optarg; break;
 		case 's': opt_seed = strtoul(optarg, NULL, 0); break;
 		case 'q': opt_quiet = 1; break;
+		case 'Z': opt_zerocopy = 1; break;
 		case 'B':
 			if (fe_parse_addr(optarg, 0, &opt_src, &opt_srclen)) {
 				fprintf(stderr, "feclient: bad address '%s'\n", optarg);
