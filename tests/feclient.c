@@ -687,6 +687,22 @@ static void mode_hold(void)
 	     opt_timeout, n, lost);
 }
 
+/*
+ * noread, sparse: say ready (-r), hold @n connections that sent @total
+ * bytes and read none until told to stop, then close them and pass.
+ */
+static void hold_unread(int *fds, long n, size_t total, double deadline)
+{
+	long i;
+
+	fflush(stdout);
+	touch(opt_ready);
+	hold_until(deadline);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	pass("%ld clients held (%zu bytes sent, none read)", n, total);
+}
+
 static void mode_noread(void)
 {
 	long n = opt_count, i;
@@ -728,12 +744,7 @@ static void mode_noread(void)
 	}
 	printf("feclient noread: %ld clients sent %zu bytes and stopped reading\n",
 	       n, total);
-	fflush(stdout);
-	touch(opt_ready);
-	hold_until(deadline);
-	for (i = 0; i < n; i++)
-		close(fds[i]);
-	pass("%ld clients held (%zu bytes sent, none read)", n, total);
+	hold_unread(fds, n, total, deadline);
 }
 
 /* Read and drop @fd's MSG_ZEROCOPY completions; false on an error. */
@@ -835,12 +846,7 @@ static void mode_sparse(void)
 	printf("feclient sparse: %ld clients sent %zu bytes %ld at a time%s in %.1f s and stopped reading\n",
 	       n, total, wlen, opt_zerocopy ? " (MSG_ZEROCOPY)" : "",
 	       now() - t_start);
-	fflush(stdout);
-	touch(opt_ready);
-	hold_until(deadline);
-	for (i = 0; i < n; i++)
-		close(fds[i]);
-	pass("%ld clients held (%zu bytes sent, none read)", n, total);
+	hold_unread(fds, n, total, deadline);
 }
 
 /* -- threaded modes -- */
