@@ -298,6 +298,7 @@ run_boot() {
 		tap_fail "$tag: guest finished in ${dt}s, kernel log clean # $why (console: $outdir/$k-$b.console.log)"
 	fi
 	grep '^vm.sh:   ' "$err" | head -n 20 | sed 's/^vm.sh:/# splat:/' || true
+	grep -E '^vm.sh: boot [0-9]+:' "$err" | head -n 20 | sed 's/^vm.sh: /# /' || true
 }
 
 check_kernel() {
