@@ -19,7 +19,7 @@
 #   --mem SIZE       guest memory [4G: 10 000 fastecho threads need ~1 GiB]
 #   --kernel NAME    guest kernel (see scripts/kernel.sh) [6.1]
 #   --rounds N       interleaved rounds, >= 1 [tcg 3, insn 1]
-#   --dur SEC        measured seconds per ping-pong / cec run [tcg 5, insn 0.5]
+#   --dur SEC        measured seconds per ping-pong / cec run [tcg 5, insn 2]
 #   --warm SEC       warm-up seconds before each of those [tcg 1, insn 0.2]
 #   --bulk-mib N     MiB each way in the bulk run [tcg 256, insn 128]
 #   --bulk-verify N  the client verifies 1 in N 64 KiB blocks of the bulk
@@ -145,7 +145,7 @@ if ((quick)) && [[ $clock == insn ]]; then
 	default warm 1 0.1 ""
 	default bulk_mib 256 8 ""
 else
-	default dur 5 0.5 2
+	default dur 5 2 2
 	default warm 1 0.2 0
 	default bulk_mib 256 128 32
 fi
