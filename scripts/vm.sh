@@ -209,15 +209,15 @@ splat_re+='|list_add corruption|list_del corruption'
 out=$work/guest-out
 : >"$out"
 : >"$log"
-# no_timer_check: the kernel's IO-APIC timer check counts ticks against a
-# delay loop, which TCG on a loaded host can miss ("MP-BIOS bug: 8254
-# timer not connected to IO-APIC"); a debug kernel boot was seen to hang
-# right after it. KVM guests skip the check the same way.
 # no5lvl on the debug kernel: -cpu max offers LA57, and with 5-level paging
 # 6.1's KASAN reported a wild-memory-access in an interrupt during
 # identify_cpu() (a direct-map address, ff11...) in 2 of 24 boots; with
 # 4-level paging, in none of 24 (docs/testing.md, "Boot retry").
 [[ $kernel != debug ]] || append="no5lvl${append:+ $append}"
+# no_timer_check: the kernel's IO-APIC timer check counts ticks against a
+# delay loop, which TCG on a loaded host can miss ("MP-BIOS bug: 8254
+# timer not connected to IO-APIC"); a debug kernel boot was seen to hang
+# right after it. KVM guests skip the check the same way.
 cmdline="console=ttyS0 panic=-1 loglevel=4 log_buf_len=4M no_timer_check rdinit=/init $append"
 nic=(-nic none)
 if [[ -n "$hostfwd" ]]; then
