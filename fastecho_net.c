@@ -80,8 +80,9 @@ static int fastecho_net_set_dual_stack(struct socket *sock)
  * finds a peer that vanished while the connection was quiet; the user
  * timeout one that vanished with data in flight, or that keeps its window
  * closed: either then fails the next receive or send with -ETIMEDOUT. How
- * long a receive or a send may wait is set per connection, with
- * fastecho_net_set_rcvtimeo() and fastecho_net_set_sndtimeo().
+ * long a send may wait is set per connection, with
+ * fastecho_net_set_sndtimeo(); receives wait until data, the end of the
+ * stream, an error or a signal.
  */
 static void fastecho_net_tune(struct socket *sock,
 			      const struct fastecho_net_opts *opts)
@@ -174,20 +175,6 @@ int fastecho_net_accept(struct socket *lsock, struct socket **res)
 }
 
 /**
- * fastecho_net_set_rcvtimeo() - how long a receive may wait
- * @sock:  the connection
- * @timeo: in jiffies; MAX_SCHEDULE_TIMEOUT waits forever
- *
- * Only the thread that receives on @sock may call it, between receives:
- * the receive path reads sk_rcvtimeo once per call, and nothing else
- * does, so no socket lock is needed.
- */
-void fastecho_net_set_rcvtimeo(struct socket *sock, long timeo)
-{
-	WRITE_ONCE(sock->sk->sk_rcvtimeo, timeo);
-}
-
-/**
  * fastecho_net_set_sndtimeo() - how long a send may make no progress
  * @sock:  a connection no thread sends on yet
  * @timeo: in jiffies; MAX_SCHEDULE_TIMEOUT (the default) waits forever
@@ -225,11 +212,12 @@ void fastecho_net_release_frag(void)
  * @buf:  where to put it
  * @len:  room in @buf
  *
- * Blocks until at least one byte, end of stream, an error or the receive
- * timeout.
+ * Blocks until at least one byte, end of stream, an error, a signal or the
+ * receive timeout (sk_rcvtimeo).
  *
  * Return: bytes received, 0 at end of stream (the peer's FIN, or our own
- * shutdown), or a negative errno (-EAGAIN on timeout).
+ * shutdown), or a negative errno (-EAGAIN on timeout; on a signal,
+ * -ERESTARTSYS, or -EINTR while a receive timeout is set).
  */
 int fastecho_net_recv(struct socket *sock, void *buf, size_t len)
 {
@@ -528,16 +516,17 @@ static int fastecho_net_zc_urgent(struct socket *sock,
  * @zc:   an empty batch; filled with up to FASTECHO_NET_ZC_VECS runs
  *
  * Like fastecho_net_recv(), but the data stays in the pages it arrived
- * in: blocks until at least one byte, end of stream, an error or the
- * receive timeout (sk_rcvtimeo, as fastecho_net_set_rcvtimeo() sets it),
- * and reports them in the same order tcp_recvmsg() does. What does not
+ * in: blocks until at least one byte, end of stream, an error, a signal
+ * or the receive timeout (sk_rcvtimeo), and reports them in the same
+ * order tcp_recvmsg() does. What does not
  * fit in @zc stays in the receive queue for the next call.
  *
  * Urgent data (MSG_OOB) stops tcp_read_sock() at its mark; the byte there
  * is read in line by fastecho_net_zc_urgent() and returned on its own.
  *
  * Return: bytes now held in @zc, 0 at end of stream (the peer's FIN, or
- * our own shutdown), or a negative errno (-EAGAIN on timeout).
+ * our own shutdown), or a negative errno (-EAGAIN on timeout; on a
+ * signal, -ERESTARTSYS, or -EINTR while a receive timeout is set).
  */
 int fastecho_net_zc_recv(struct socket *sock, struct fastecho_net_zc *zc)
 {

@@ -70,7 +70,6 @@ int fastecho_net_listen(struct net *net, struct socket **res,
 			const struct sockaddr_storage *addr, int backlog,
 			const struct fastecho_net_opts *opts);
 int fastecho_net_accept(struct socket *lsock, struct socket **res);
-void fastecho_net_set_rcvtimeo(struct socket *sock, long timeo);
 void fastecho_net_set_sndtimeo(struct socket *sock, long timeo);
 void fastecho_net_release_frag(void);
 int fastecho_net_recv(struct socket *sock, void *buf, size_t len);

@@ -35,8 +35,11 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/signal.h>
 #include <linux/slab.h>
+#include <linux/timer.h>
 #include <linux/workqueue.h>
 #include <linux/version.h>
 #include <linux/xarray.h>
@@ -76,7 +79,11 @@
  * @born:      jiffies at accept
  * @src:       the peer's source, counted for max_per_source
  * @idle:      idle_timeout at accept, in jiffies, or MAX_SCHEDULE_TIMEOUT
- * @busy_wait: how long a receive waits while data flows, in jiffies
+ * @busy_wait: the silence that ends a burst, in jiffies
+ * @wait:      the silence the watch timer waits for now: @busy_wait while
+ *             busy, else @idle; written by the thread, read by the timer
+ * @last:      jiffies when data last came in (at first, @born); written by
+ *             the thread, read by the timer
  * @trimmed:   jiffies at the last trim (see FASTECHO_TRIM_GAP)
  * @big:       echo buffer of bufsize bytes, or NULL until a receive fills
  *             the small one; freed when the connection ends
@@ -97,6 +104,8 @@ struct fastecho_conn_state {
 	struct fastecho_source *src;
 	long idle;
 	long busy_wait;
+	long wait;
+	unsigned long last;
 	unsigned long trimmed;
 	void *big;
 	u64 bytes_in;
@@ -116,6 +125,11 @@ struct fastecho_conn_state {
  *           reads @st only once it sees @sock.
  * @bufsize: size of the big buffer
  * @batched: the thread runs the SCHED_BATCH fastecho_conn_sched() set
+ * @watch:   the watch timer: fires after @st.wait of silence (see
+ *           fastecho_conn_echo())
+ * @waiting: FASTECHO_WATCH_*: whether the thread sits in a receive the
+ *           watch timer may interrupt, or was interrupted
+ * @watching: the watch timer was set for this connection; thread only
  * @st:      the connection being served
  * @small:   echo buffer for small messages: an idle connection costs no
  *           more than this
@@ -127,6 +141,9 @@ struct fastecho_conn {
 	struct socket *sock;
 	unsigned int bufsize;
 	bool batched;
+	struct timer_list watch;
+	int waiting;
+	bool watching;
 	struct fastecho_conn_state st;
 	u8 small[FASTECHO_SMALL_BUF];
 };
@@ -220,9 +237,10 @@ struct fastecho_server {
 
 /* ---- The thread pool ---------------------------------------------------- */
 
-/* A new thread, not yet woken, on no list. */
 static int fastecho_conn_thread(void *data);
+static void fastecho_conn_watch(struct timer_list *t);
 
+/* A new thread, not yet woken, on no list. */
 static struct fastecho_conn *fastecho_conn_create(struct fastecho_server *srv)
 {
 	struct task_struct *task;
@@ -233,6 +251,7 @@ static struct fastecho_conn *fastecho_conn_create(struct fastecho_server *srv)
 		return ERR_PTR(-ENOMEM);
 	conn->srv = srv;
 	conn->bufsize = srv->cfg.bufsize;
+	timer_setup(&conn->watch, fastecho_conn_watch, 0);
 
 	task = kthread_create(fastecho_conn_thread, conn, "%s/%u",
 			      KBUILD_MODNAME, ++srv->nr_threads);
@@ -322,6 +341,79 @@ static void fastecho_spare_trim(struct fastecho_server *srv)
 /* ---- Echo, memory and scheduling policy --------------------------------- */
 
 /*
+ * Where a connection's thread stands with its watch timer (conn->waiting):
+ * running, where the timer leaves it alone; waiting in a receive, which the
+ * timer may interrupt with FASTECHO_WATCH_SIG; interrupted: the timer has
+ * sent the signal, or is sending it.
+ */
+enum {
+	FASTECHO_WATCH_RUN,
+	FASTECHO_WATCH_RECV,
+	FASTECHO_WATCH_ALARM,
+};
+
+#define FASTECHO_WATCH_SIG SIGALRM
+
+/*
+ * The watch timer. Data came in since it was set: wait on, from then. Or
+ * the connection has been silent for st.wait: signal its thread out of the
+ * receive it waits in. A thread that is not in a receive (a send the peer
+ * does not read) is looked at again a wait later.
+ */
+static void fastecho_conn_watch(struct timer_list *t)
+{
+	struct fastecho_conn *conn = from_timer(conn, t, watch);
+	long wait = READ_ONCE(conn->st.wait);
+	unsigned long due = READ_ONCE(conn->st.last) + wait;
+
+	if (time_before(jiffies, due)) {
+		mod_timer(t, due);
+		return;
+	}
+	if (cmpxchg(&conn->waiting, FASTECHO_WATCH_RECV,
+		    FASTECHO_WATCH_ALARM) == FASTECHO_WATCH_RECV)
+		send_sig(FASTECHO_WATCH_SIG, conn->task, 1);
+	else
+		mod_timer(t, jiffies + wait);
+}
+
+/*
+ * Watch for a silence of @wait from st.last on (MAX_SCHEDULE_TIMEOUT: for
+ * none). Only the thread calls it, outside a receive.
+ */
+static void fastecho_conn_watch_set(struct fastecho_conn *conn, long wait)
+{
+	if (conn->watching)
+		del_timer_sync(&conn->watch);
+	WRITE_ONCE(conn->st.wait, wait);
+	conn->watching = wait != MAX_SCHEDULE_TIMEOUT;
+	if (conn->watching)
+		mod_timer(&conn->watch, conn->st.last + wait);
+}
+
+/* Stop watching: the connection has ended. */
+static void fastecho_conn_watch_stop(struct fastecho_conn *conn)
+{
+	if (conn->watching)
+		del_timer_sync(&conn->watch);
+	conn->watching = false;
+}
+
+/*
+ * Leave a receive: true if the watch timer interrupted it. Then the signal
+ * is taken here, before anything else can block, and the timer is left
+ * stopped.
+ */
+static bool fastecho_conn_watch_alarm(struct fastecho_conn *conn)
+{
+	if (xchg(&conn->waiting, FASTECHO_WATCH_RUN) != FASTECHO_WATCH_ALARM)
+		return false;
+	del_timer_sync(&conn->watch);
+	flush_signals(current);
+	return true;
+}
+
+/*
  * Quiet for st.busy_wait: give back the big buffer and the send page,
  * then wait for what is left of idle_timeout.
  */
@@ -329,16 +421,13 @@ static void fastecho_conn_quiet(struct fastecho_server *srv,
 				struct fastecho_conn *conn)
 {
 	struct fastecho_conn_state *st = &conn->st;
-	long rest = st->idle;
 
 	kvfree(st->big);
 	st->big = NULL;
 	fastecho_net_release_frag();
 	st->trimmed = jiffies;
 	atomic64_inc(&srv->trims);
-	if (rest != MAX_SCHEDULE_TIMEOUT)
-		rest -= st->busy_wait;
-	fastecho_net_set_rcvtimeo(conn->sock, rest);
+	fastecho_conn_watch_set(conn, st->idle);
 }
 
 /*
@@ -351,7 +440,7 @@ static void fastecho_conn_busy(struct fastecho_conn *conn)
 	long gap = (long)(st->trimmed + FASTECHO_TRIM_GAP - jiffies);
 
 	st->busy_wait = min(st->idle, max_t(long, FASTECHO_QUIET, gap));
-	fastecho_net_set_rcvtimeo(conn->sock, st->busy_wait);
+	fastecho_conn_watch_set(conn, st->busy_wait);
 }
 
 /**
@@ -417,15 +506,20 @@ static void fastecho_conn_sched(struct fastecho_server *srv,
  * @srv:  the server
  * @conn: the connection
  *
- * While data flows, a receive waits at most FASTECHO_QUIET (longer right
- * after a trim, see FASTECHO_TRIM_GAP); when that passes in silence the
- * connection gives back its big buffer and send page
+ * Receives wait without a timeout: a watch timer per connection, set once
+ * per burst and not per receive, looks after silences. While data flows,
+ * a silence of FASTECHO_QUIET (longer right after a trim, see
+ * FASTECHO_TRIM_GAP) ends the burst: the timer signals the thread out of
+ * its receive, and the thread gives back its big buffer and send page
  * (fastecho_conn_quiet()), turns SCHED_NORMAL, and waits for the rest of
- * idle_timeout. Ping-pong traffic never leaves the first state, an idle
- * connection changes state once.
+ * idle_timeout, which ends the connection the same way. Ping-pong traffic
+ * never leaves the first state, an idle connection changes state once.
  *
- * Any other failure ends the connection, -EINTR and -ERESTARTSYS too: a
- * kthread takes no signals, and one pending could never be cleared here.
+ * The signal can only be pending in a receive (conn->waiting): the timer
+ * sends it only to a thread that waits in one, and the thread takes it as
+ * it leaves. Sends never see it.
+ *
+ * Any other failure ends the connection.
  *
  * Return: 0 at end of stream (the client's FIN, or teardown's shutdown),
  * or the negative errno that ended it: -EAGAIN when nothing came for
@@ -438,31 +532,44 @@ static int fastecho_conn_echo(struct fastecho_server *srv,
 	bool zerocopy = srv->cfg.zerocopy;
 	struct fastecho_net_zc zc;
 	bool busy = false;
+	bool alarm;
 	size_t len, sent;
 	void *buf;
-	int n, err;
+	int n, err = 0;
 
 	fastecho_net_zc_init(&zc);
+	fastecho_conn_watch_set(conn, st->idle);
 	while (!kthread_should_stop()) {
 		fastecho_conn_sched(srv, conn, !st->quiet);
 		buf = st->big ?: conn->small;
 		len = st->big ? conn->bufsize : sizeof(conn->small);
+		WRITE_ONCE(conn->waiting, FASTECHO_WATCH_RECV);
 		if (zerocopy)
 			n = fastecho_net_zc_recv(conn->sock, &zc);
 		else
 			n = fastecho_net_recv(conn->sock, buf, len);
-		if (n == -EAGAIN && busy && st->idle > st->busy_wait) {
+		alarm = fastecho_conn_watch_alarm(conn);
+		if (alarm && n == -ERESTARTSYS) {
+			if (!busy || st->idle <= st->busy_wait) {
+				err = -EAGAIN;
+				break;
+			}
 			fastecho_conn_quiet(srv, conn);
 			busy = false;
 			WRITE_ONCE(st->quiet, true);
 			continue;
 		}
-		if (n <= 0)
-			return n;
+		if (n <= 0) {
+			err = n;
+			break;
+		}
+		WRITE_ONCE(st->last, jiffies);
 		if (!busy) {
 			fastecho_conn_busy(conn);
 			busy = true;
 			WRITE_ONCE(st->quiet, false);
+		} else if (alarm) {
+			mod_timer(&conn->watch, st->last + st->wait);
 		}
 		WRITE_ONCE(st->bytes_in, st->bytes_in + n);
 		if (zerocopy && zc.copied)
@@ -475,7 +582,9 @@ static int fastecho_conn_echo(struct fastecho_server *srv,
 		WRITE_ONCE(st->bytes_out, st->bytes_out + sent);
 		if (err) {
 			st->dropped = n - sent;
-			return err == -EAGAIN ? -ETIME : err;
+			if (err == -EAGAIN)
+				err = -ETIME;
+			break;
 		}
 
 		/* A full small buffer: more is coming, use the big one. */
@@ -483,7 +592,8 @@ static int fastecho_conn_echo(struct fastecho_server *srv,
 			st->big = kvmalloc(conn->bufsize,
 					   GFP_KERNEL | __GFP_NOWARN);
 	}
-	return 0;
+	fastecho_conn_watch_stop(conn);
+	return err;
 }
 
 /*
@@ -610,10 +720,9 @@ static void fastecho_conn_start(struct fastecho_server *srv,
 	idle = READ_ONCE(srv->limits.idle_timeout);
 	st.idle = idle ? (long)idle * HZ : MAX_SCHEDULE_TIMEOUT;
 	st.busy_wait = st.idle;
-	if (idle) {
+	st.last = st.born;
+	if (idle)
 		fastecho_net_set_sndtimeo(sock, st.idle);
-		fastecho_net_set_rcvtimeo(sock, st.idle);
-	}
 
 	if (!conn) {
 		conn = fastecho_conn_create(srv);
@@ -740,6 +849,7 @@ static int fastecho_conn_thread(void *data)
 	struct fastecho_server *srv = conn->srv;
 	int err;
 
+	allow_kernel_signal(FASTECHO_WATCH_SIG);
 	while (fastecho_conn_wait(srv, conn)) {
 		err = fastecho_conn_echo(srv, conn);
 		fastecho_conn_account(srv, conn, err);
