@@ -345,25 +345,64 @@ static int fastecho_net_zc_copy(struct fastecho_net_zc *zc,
 
 /*
  * A run is taken by reference only when it fills at least this fraction
- * of the (compound) page it sits in, or when it goes straight on from the
- * run taken before it, in the same page; any other run is copied. A page
- * reference pins the whole page while TCP charges the send queue only the
- * bytes sent from it, so this bounds what a peer that stops acknowledging
- * can make a connection pin: at most this many times its send buffer,
- * plus the page at the head of the unacknowledged data, whose earlier
- * runs may already be acknowledged. It also copies small messages, where
- * a copy is cheaper than a page reference and its release.
+ * of the (compound) page it sits in, alone or with the data right after
+ * it when that goes straight on in the same page, or when it goes straight
+ * on from the run taken before it, in the same page; any other run is
+ * copied. A page reference pins the whole page while TCP charges the send
+ * queue only the bytes sent from it, so this bounds what a peer that stops
+ * acknowledging can make a connection pin: at most this many times its
+ * send buffer, plus the page at the head of the unacknowledged data, whose
+ * earlier runs may already be acknowledged, and the page of a run whose
+ * continuation is not taken yet. It also copies small messages, where a
+ * copy is cheaper than a page reference and its release.
  */
 #define FASTECHO_NET_ZC_MAX_PIN 4
 
+/*
+ * The length of the data right after frag @i of @skb when it goes
+ * straight on at @end in @page, else 0. That data is frag @i + 1, or after
+ * the last frag the first of the skb after @skb: the next one in the
+ * receive queue, which the socket lock keeps still, or for an skb on a
+ * frag_list the next one there (none after the last).
+ */
+static unsigned int fastecho_net_zc_next(const struct fastecho_net_zc *zc,
+					 const struct sk_buff *skb, int i,
+					 struct page *page, unsigned int end)
+{
+	const struct skb_shared_info *shinfo = skb_shinfo(skb);
+	const skb_frag_t *frag = &shinfo->frags[i], *next;
+
+	if (end != skb_frag_off(frag) + skb_frag_size(frag))
+		return 0;
+	if (i + 1 < shinfo->nr_frags) {
+		next = &shinfo->frags[i + 1];
+	} else {
+		if (shinfo->frag_list)
+			return 0;
+		skb = skb_peek_next((struct sk_buff *)skb, zc->queue);
+		if (!skb || skb_headlen(skb) || !skb_shinfo(skb)->nr_frags)
+			return 0;
+		next = &skb_shinfo(skb)->frags[0];
+	}
+	if (skb_frag_page(next) != page || skb_frag_off(next) != end)
+		return 0;
+	return skb_frag_size(next);
+}
+
 static bool fastecho_net_zc_sparse(const struct fastecho_net_zc *zc,
+				   const struct sk_buff *skb, int i,
 				   struct page *page, unsigned int off,
 				   unsigned int len)
 {
+	unsigned long size, run = len;
+
 	if (zc->tail_page == page && zc->tail_end == off)
 		return false;
-	return (unsigned long)len * FASTECHO_NET_ZC_MAX_PIN <
-	       page_size(compound_head(page));
+	size = page_size(compound_head(page));
+	if (run * FASTECHO_NET_ZC_MAX_PIN >= size)
+		return false;
+	run += fastecho_net_zc_next(zc, skb, i, page, off + len);
+	return run * FASTECHO_NET_ZC_MAX_PIN < size;
 }
 
 /*
@@ -381,7 +420,8 @@ static int fastecho_net_zc_frag(struct fastecho_net_zc *zc,
 	struct page *page = skb_frag_page(frag);
 	unsigned int at = skb_frag_off(frag) + pos - start;
 
-	if (!sendpage_ok(page) || fastecho_net_zc_sparse(zc, page, at, n))
+	if (!sendpage_ok(page) ||
+	    fastecho_net_zc_sparse(zc, skb, i, page, at, n))
 		return fastecho_net_zc_copy(zc, skb, pos, n);
 	if (!fastecho_net_zc_add(zc, page, at, n))
 		return 0;
@@ -538,6 +578,7 @@ int fastecho_net_zc_recv(struct socket *sock, struct fastecho_net_zc *zc)
 	zc->nr = 0;
 	zc->len = 0;
 	zc->copied = 0;
+	zc->queue = &sk->sk_receive_queue;
 	lock_sock(sk);
 	timeo = sock_rcvtimeo(sk, false);
 	for (;;) {

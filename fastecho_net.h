@@ -41,6 +41,7 @@ struct fastecho_net_opts {
  * @tail_page: the page of the last run taken, from round to round; only
  *       compared, never dereferenced
  * @tail_end: where in @tail_page that run ended
+ * @queue: the receive queue being read, for a look at the next skb
  * @vec: each run is a page, an offset into it and a length; one page
  *       reference is held per run
  *
@@ -54,6 +55,7 @@ struct fastecho_net_zc {
 	size_t copied;
 	struct page *tail_page;
 	unsigned int tail_end;
+	const struct sk_buff_head *queue;
 	struct bio_vec vec[FASTECHO_NET_ZC_VECS];
 };
 
