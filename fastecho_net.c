@@ -558,8 +558,8 @@ static int fastecho_net_zc_urgent(struct socket *sock,
  * Like fastecho_net_recv(), but the data stays in the pages it arrived
  * in: blocks until at least one byte, end of stream, an error, a signal
  * or the receive timeout (sk_rcvtimeo), and reports them in the same
- * order tcp_recvmsg() does. What does not
- * fit in @zc stays in the receive queue for the next call.
+ * order tcp_recvmsg() does. What does not fit in @zc stays in the receive
+ * queue for the next call.
  *
  * Urgent data (MSG_OOB) stops tcp_read_sock() at its mark; the byte there
  * is read in line by fastecho_net_zc_urgent() and returned on its own.
