@@ -379,7 +379,8 @@ static void fastecho_conn_watch(struct timer_list *t)
 
 /*
  * Watch for a silence of @wait from st.last on (MAX_SCHEDULE_TIMEOUT: for
- * none). Only the thread calls it, outside a receive.
+ * none, and the timer is stopped). Only the thread calls it, outside a
+ * receive.
  */
 static void fastecho_conn_watch_set(struct fastecho_conn *conn, long wait)
 {
@@ -389,14 +390,6 @@ static void fastecho_conn_watch_set(struct fastecho_conn *conn, long wait)
 	conn->watching = wait != MAX_SCHEDULE_TIMEOUT;
 	if (conn->watching)
 		mod_timer(&conn->watch, conn->st.last + wait);
-}
-
-/* Stop watching: the connection has ended. */
-static void fastecho_conn_watch_stop(struct fastecho_conn *conn)
-{
-	if (conn->watching)
-		del_timer_sync(&conn->watch);
-	conn->watching = false;
 }
 
 /*
@@ -592,7 +585,7 @@ static int fastecho_conn_echo(struct fastecho_server *srv,
 			st->big = kvmalloc(conn->bufsize,
 					   GFP_KERNEL | __GFP_NOWARN);
 	}
-	fastecho_conn_watch_stop(conn);
+	fastecho_conn_watch_set(conn, MAX_SCHEDULE_TIMEOUT);
 	return err;
 }
 
